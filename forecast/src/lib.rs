@@ -1,0 +1,1 @@
+//! N-HiTS forecasting.

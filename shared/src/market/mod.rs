@@ -1,0 +1,1 @@
+//! Market data: bars, data sources, CSV reader.

@@ -1,0 +1,3 @@
+//! The Tradeforge worker: apalis consumers for the analysis and training queues.
+
+pub mod ollama;
