@@ -1,1 +1,14 @@
-//! api
+//! The Tradeforge HTTP API: validates and accepts jobs, reports their state and artifacts.
+
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod submit;
+
+pub use config::ApiConfig;
+pub use startup::Application;

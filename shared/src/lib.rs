@@ -2,6 +2,14 @@
 //! validation, Postgres repository, Redis queue transport, configuration, telemetry,
 //! market data and indicators.
 
+pub mod config;
+pub mod db;
 pub mod field_error;
+pub mod healthcheck;
 pub mod indicators;
+pub mod job;
 pub mod market;
+pub mod metrics;
+pub mod queue;
+pub mod shutdown;
+pub mod telemetry;

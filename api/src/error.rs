@@ -1,0 +1,107 @@
+//! One error type for every handler, rendered as `application/problem+json` (RFC 9457).
+//!
+//! Client mistakes carry the field they concern; infrastructure outages become 503 with
+//! `Retry-After`; anything unexpected is an opaque 500 whose cause is logged once, here.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use shared::field_error::FieldError;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 4xx with an optional field name.
+    #[error("{detail}")]
+    Client { status: StatusCode, field: Option<String>, detail: String },
+    #[error("{what} is unavailable: {cause}")]
+    Unavailable { what: &'static str, cause: String },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The problem document (RFC 9457), with `field` as an extension member.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::Client { status, field: None, detail: detail.into() }
+    }
+
+    pub fn field(status: StatusCode, field: impl Into<String>, message: impl AsRef<str>) -> Self {
+        let field = field.into();
+        let detail = format!("{field}: {}", message.as_ref());
+        Self::Client { status, field: Some(field), detail }
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        Self::field(StatusCode::UNPROCESSABLE_ENTITY, e.field, e.message)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if shared::db::is_unavailable(&e) {
+            Self::Unavailable { what: "the database", cause: e.to_string() }
+        } else {
+            Self::Internal(anyhow::Error::new(e).context("database query failed"))
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, field, detail) = match self {
+            ApiError::Client { status, field, detail } => (status, field, detail),
+            ApiError::Unavailable { what, cause } => {
+                tracing::warn!(error.message = %cause, "{what} is unavailable");
+                let detail = format!("{what} is unavailable; retry shortly");
+                (StatusCode::SERVICE_UNAVAILABLE, None, detail)
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error.cause_chain = ?e, error.message = %e, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    "internal error; it has been logged".into(),
+                )
+            }
+        };
+        problem_response(status, field, detail)
+    }
+}
+
+pub fn problem_response(status: StatusCode, field: Option<String>, detail: String) -> Response {
+    let problem = Problem {
+        kind: "about:blank",
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+        field,
+    };
+    let mut response = (status, Json(problem)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
+}

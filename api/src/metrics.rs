@@ -1,0 +1,59 @@
+//! Prometheus metrics: request counts and latencies, submissions, and job counts by state.
+
+use std::time::Instant;
+
+use axum::{
+    extract::{MatchedPath, Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use metrics_exporter_prometheus::PrometheusHandle;
+use shared::job::JobKind;
+
+use crate::state::AppState;
+
+#[derive(Clone)]
+pub struct Metrics {
+    handle: PrometheusHandle,
+}
+
+impl Metrics {
+    pub fn install() -> Self {
+        Self { handle: shared::metrics::install() }
+    }
+
+    pub fn submitted(&self, kind: JobKind) {
+        metrics::counter!("tradeforge_jobs_submitted_total", "kind" => kind.as_str()).increment(1);
+    }
+}
+
+/// Records every request by matched route (not raw path: ids would explode the label set).
+pub async fn track(State(_): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("tradeforge_http_requests_total", &labels).increment(1);
+    metrics::histogram!("tradeforge_http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`: Prometheus text, with job counts by kind and status read from Postgres.
+pub async fn render(State(state): State<AppState>) -> Response {
+    match shared::db::sweeps::counts(&state.pool).await {
+        Ok(counts) => {
+            for (kind, status, n) in counts {
+                metrics::gauge!("tradeforge_jobs", "kind" => kind, "status" => status)
+                    .set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error.message = %e, "job counts unavailable for /metrics"),
+    }
+    ([("content-type", "text/plain; version=0.0.4")], state.metrics.handle.render()).into_response()
+}

@@ -1,0 +1,39 @@
+//! `POST /jobs/{id}/cancel`.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use shared::job::{Job, JobStatus};
+
+use crate::{error::ApiError, state::AppState};
+
+/// Cancel a job: a queued job is cancelled at once (200); a running one is asked to stop at its
+/// next step (202, `cancel_requested: true`). A finished job cannot be cancelled (409).
+#[utoipa::path(post, path = "/jobs/{id}/cancel", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, description = "cancelled", body = Job),
+              (status = 202, description = "running; cancellation requested", body = Job),
+              (status = 404, body = crate::error::Problem),
+              (status = 409, description = "already finished", body = crate::error::Problem)))]
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = super::job_id(&id)?;
+    let job = shared::db::jobs::cancel(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("job {id}")))?;
+    match job.status {
+        JobStatus::Running => Ok((StatusCode::ACCEPTED, Json(job)).into_response()),
+        JobStatus::Cancelled if job.cancel_requested => {
+            Ok((StatusCode::OK, Json(job)).into_response())
+        }
+        status => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("job {id} is already {status}; nothing to cancel"),
+        )),
+    }
+}

@@ -1,0 +1,80 @@
+//! `GET /jobs`: newest first, filtered, cursor-paginated.
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde::Serialize;
+use shared::{
+    db::jobs::{self, ListFilter},
+    job::{Job, Symbol},
+};
+use utoipa::ToSchema;
+
+use crate::{error::ApiError, extract::QueryPairs, state::AppState};
+
+const DEFAULT_LIMIT: i64 = 20;
+const MAX_LIMIT: i64 = 100;
+
+#[derive(Serialize, ToSchema)]
+pub struct JobPage {
+    pub jobs: Vec<Job>,
+    /// Pass as `cursor` to get the next (older) page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// List jobs, newest first.
+#[utoipa::path(get, path = "/jobs", tag = "jobs",
+    params(
+        ("status" = Option<String>, Query, description = "queued, running, succeeded, failed or cancelled"),
+        ("kind" = Option<String>, Query, description = "analysis or training"),
+        ("symbol" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, description = "1..=100, default 20"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
+    responses((status = 200, body = JobPage), (status = 400, body = crate::error::Problem)))]
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    QueryPairs(params): QueryPairs,
+) -> Result<Json<JobPage>, ApiError> {
+    let filter = parse_filter(&params)?;
+    let mut query = filter.clone();
+    query.limit = filter.limit + 1; // one extra row tells whether another page exists
+    let mut jobs = jobs::list(&state.pool, &query).await?;
+    let more = jobs.len() as i64 > filter.limit;
+    jobs.truncate(filter.limit as usize);
+    let next_cursor = more.then(|| jobs.last().map(|j| j.id.to_string())).flatten();
+    Ok(Json(JobPage { jobs, next_cursor }))
+}
+
+fn parse_filter(params: &[(String, String)]) -> Result<ListFilter, ApiError> {
+    let bad = |name: &str, msg: String| {
+        ApiError::field(StatusCode::BAD_REQUEST, format!("query.{name}"), msg)
+    };
+    let mut filter = ListFilter { limit: DEFAULT_LIMIT, ..ListFilter::default() };
+    for (name, value) in params {
+        match name.as_str() {
+            "status" => filter.status = Some(value.parse().map_err(|e| bad(name, e))?),
+            "kind" => filter.kind = Some(value.parse().map_err(|e| bad(name, e))?),
+            "symbol" => {
+                filter.symbol =
+                    Some(Symbol::parse(value).map_err(|e| bad(name, e))?.as_str().to_owned())
+            }
+            "limit" => {
+                filter.limit =
+                    value.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(
+                        || bad(name, format!("{value:?} is not an integer in 1..={MAX_LIMIT}")),
+                    )?;
+            }
+            "cursor" => {
+                filter.before = Some(uuid::Uuid::parse_str(value).map_err(|_| {
+                    bad(name, format!("{value:?} is not a cursor from next_cursor"))
+                })?);
+            }
+            other => {
+                return Err(bad(
+                    other,
+                    "unknown parameter; expected status, kind, symbol, limit or cursor".into(),
+                ));
+            }
+        }
+    }
+    Ok(filter)
+}

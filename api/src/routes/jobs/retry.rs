@@ -1,0 +1,32 @@
+//! `POST /jobs/{id}/retry`: re-run a failed or cancelled job (dead-letter re-drive).
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use shared::job::Job;
+
+use crate::{error::ApiError, state::AppState};
+
+/// Put a failed or cancelled job back in the queue with fresh attempts.
+#[utoipa::path(post, path = "/jobs/{id}/retry", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 202, description = "queued again", body = Job),
+              (status = 404, body = crate::error::Problem),
+              (status = 409, description = "not failed or cancelled", body = crate::error::Problem)))]
+pub async fn retry_job(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = super::job_id(&id)?;
+    match shared::db::jobs::retry(&state.pool, id).await? {
+        None => Err(ApiError::not_found(format!("job {id}"))),
+        Some((job, true)) => Ok((StatusCode::ACCEPTED, Json(job)).into_response()),
+        Some((job, false)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("job {id} is {}; only failed or cancelled jobs can be retried", job.status),
+        )),
+    }
+}

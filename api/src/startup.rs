@@ -1,0 +1,66 @@
+//! Building and running the API: `Application::build` binds the listener (port 0 in tests),
+//! `run_until_stopped` serves until the shutdown token fires.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use shared::queue::Producer;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::ApiConfig,
+    metrics::Metrics,
+    routes,
+    state::{App, AppState},
+    submit::Submitter,
+};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    pub async fn build(config: ApiConfig, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let pool = shared::db::connect_lazy(
+            &config.common.database_url,
+            config.common.database_max_connections,
+        )
+        .context("invalid DATABASE_URL")?;
+        shared::db::migrate(&pool).await?;
+        let redis =
+            shared::queue::connect_with_retry(&config.common.redis_url, Duration::from_secs(60))
+                .await?;
+        let producer = Producer::new(redis, &config.common.queue_prefix);
+        let submitter = Submitter::start(
+            pool.clone(),
+            producer.clone(),
+            config.queue_max_backlog,
+            shutdown.clone(),
+        );
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("binding API_ADDR {}", config.addr))?;
+        let app = App { config, pool, producer, submitter, metrics: Metrics::install() };
+        Ok(Self { listener, state: AppState(Arc::new(app)), shutdown })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "API listening");
+        let shutdown = self.shutdown.clone();
+        axum::serve(self.listener, routes::router(self.state))
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+            .context("serving HTTP")
+    }
+}

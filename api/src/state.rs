@@ -1,0 +1,26 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use shared::queue::Producer;
+use sqlx::PgPool;
+
+use crate::{config::ApiConfig, metrics::Metrics, submit::Submitter};
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+pub struct App {
+    pub config: ApiConfig,
+    pub pool: PgPool,
+    pub producer: Producer,
+    pub submitter: Submitter,
+    pub metrics: Metrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}

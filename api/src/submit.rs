@@ -1,0 +1,228 @@
+//! Accepting jobs fast and durably: concurrent submissions are batched into one INSERT and
+//! one commit (one fsync for many jobs), answered as soon as the commit returns, and pushed to
+//! Redis right after, off the request path.
+//!
+//! A job is pushed directly only while Redis is reachable and its queue holds fewer than
+//! `QUEUE_MAX_BACKLOG` messages; otherwise it stays in Postgres (`enqueued_at IS NULL`) and
+//! the workers' dispatcher pushes it when there is room. Either way it is accepted and safe.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, AtomicU64, Ordering},
+};
+use std::time::Duration;
+
+use shared::{
+    db::{
+        jobs::{self, IdempotentInsert, NewJob},
+        sweeps,
+    },
+    job::{Job, JobKind},
+    queue::Producer,
+};
+use sqlx::PgPool;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Largest batch one INSERT takes.
+const MAX_BATCH: usize = 512;
+/// Concurrent batches: enough to keep Postgres busy while one batch commits.
+const INSERTERS: usize = 4;
+
+struct Pending {
+    job: NewJob,
+    reply: oneshot::Sender<Result<Job, ApiError>>,
+}
+
+#[derive(Clone)]
+pub struct Submitter {
+    tx: mpsc::Sender<Pending>,
+    pool: PgPool,
+    pusher: Pusher,
+}
+
+impl Submitter {
+    pub fn start(
+        pool: PgPool,
+        producer: Producer,
+        max_backlog: u64,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let pusher = Pusher::start(pool.clone(), producer, max_backlog, shutdown);
+        let (tx, rx) = mpsc::channel(8 * MAX_BATCH);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..INSERTERS {
+            tokio::spawn(insert_loop(pool.clone(), rx.clone(), pusher.clone()));
+        }
+        Self { tx, pool, pusher }
+    }
+
+    /// Inserts the job (batched with concurrent submissions) and returns it once durable.
+    pub async fn submit(&self, mut job: NewJob) -> Result<Job, ApiError> {
+        job.queue_task_id = self.pusher.plan(job.kind);
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Pending { job, reply }).await.map_err(|_| ApiError::Unavailable {
+            what: "the API",
+            cause: "shutting down".into(),
+        })?;
+        answer.await.map_err(|_| ApiError::Internal(anyhow::anyhow!("job inserter stopped")))?
+    }
+
+    /// Inserts unless the `Idempotency-Key` was used before (not batched: rare, and the
+    /// conflict handling is per row).
+    pub async fn submit_idempotent(
+        &self,
+        mut job: NewJob,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<IdempotentInsert, ApiError> {
+        job.queue_task_id = self.pusher.plan(job.kind);
+        let outcome = jobs::insert_idempotent(&self.pool, &job, key, request_hash).await?;
+        if let (IdempotentInsert::Created(_), Some(task_id)) = (&outcome, &job.queue_task_id) {
+            self.pusher.push(job.kind, vec![(job.id, task_id.clone())]);
+        } else {
+            self.pusher.unplan(job.kind, job.queue_task_id.is_some());
+        }
+        Ok(outcome)
+    }
+}
+
+async fn insert_loop(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Pending>>>, pusher: Pusher) {
+    loop {
+        let batch = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { return };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        let jobs: Vec<NewJob> = batch.iter().map(|p| p.job.clone()).collect();
+        match jobs::insert_batch(&pool, &jobs).await {
+            Ok(stored) => {
+                for (pending, job) in batch.into_iter().zip(stored) {
+                    let _ = pending.reply.send(Ok(job));
+                }
+                for kind in JobKind::ALL {
+                    let messages: Vec<_> = jobs
+                        .iter()
+                        .filter(|j| j.kind == kind)
+                        .filter_map(|j| Some((j.id, j.queue_task_id.clone()?)))
+                        .collect();
+                    pusher.push(kind, messages);
+                }
+            }
+            Err(e) => {
+                let unavailable = shared::db::is_unavailable(&e);
+                tracing::warn!(error.message = %e, jobs = batch.len(), "inserting jobs failed");
+                for pending in batch {
+                    pusher.unplan(pending.job.kind, pending.job.queue_task_id.is_some());
+                    let err = if unavailable {
+                        ApiError::Unavailable { what: "the database", cause: e.to_string() }
+                    } else {
+                        ApiError::Internal(anyhow::anyhow!("inserting job: {e}"))
+                    };
+                    let _ = pending.reply.send(Err(err));
+                }
+            }
+        }
+    }
+}
+
+/// Decides which new jobs are pushed at once, and pushes them in the background.
+#[derive(Clone)]
+struct Pusher {
+    pool: PgPool,
+    producer: Producer,
+    max_backlog: u64,
+    /// Estimated messages waiting in Redis per kind (refreshed from Redis, bumped per push).
+    backlog: Arc<[AtomicU64; 2]>,
+    redis_up: Arc<AtomicBool>,
+}
+
+impl Pusher {
+    fn start(
+        pool: PgPool,
+        producer: Producer,
+        max_backlog: u64,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let pusher = Self {
+            pool,
+            producer,
+            max_backlog,
+            backlog: Arc::new([AtomicU64::new(0), AtomicU64::new(0)]),
+            redis_up: Arc::new(AtomicBool::new(true)),
+        };
+        tokio::spawn(pusher.clone().refresh_loop(shutdown));
+        pusher
+    }
+
+    fn slot(&self, kind: JobKind) -> &AtomicU64 {
+        &self.backlog[kind as usize]
+    }
+
+    /// A task id when the job should be pushed right after its insert, `None` to leave it to
+    /// the dispatcher (Redis down, or its queue already holds `max_backlog` messages).
+    fn plan(&self, kind: JobKind) -> Option<String> {
+        if !self.redis_up.load(Ordering::Relaxed) {
+            return None;
+        }
+        let slot = self.slot(kind);
+        slot.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+            (n < self.max_backlog).then_some(n + 1)
+        })
+        .ok()
+        .map(|_| Producer::new_task_id())
+    }
+
+    fn unplan(&self, kind: JobKind, planned: bool) {
+        if planned {
+            let _ = self
+                .slot(kind)
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        }
+    }
+
+    fn push(&self, kind: JobKind, messages: Vec<(Uuid, String)>) {
+        if messages.is_empty() {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.producer.push(kind, &messages).await {
+                // The jobs are safe in Postgres; forgetting the push lets the dispatcher retry it.
+                this.redis_up.store(false, Ordering::Relaxed);
+                let ids: Vec<Uuid> = messages.iter().map(|(id, _)| *id).collect();
+                tracing::warn!(error.message = %e, jobs = ids.len(), %kind, "push to Redis failed; the dispatcher will push these jobs later");
+                if let Err(e) = sweeps::reset_pushes(&this.pool, &ids).await {
+                    tracing::warn!(error.message = %e, "could not record the failed push; the stale-push sweep will find it");
+                }
+            }
+        });
+    }
+
+    async fn refresh_loop(self, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while shutdown.run_until_cancelled(tick.tick()).await.is_some() {
+            let mut up = true;
+            for kind in JobKind::ALL {
+                match self.producer.backlog(kind).await {
+                    Ok(n) => self.slot(kind).store(n, Ordering::Relaxed),
+                    Err(_) => up = false,
+                }
+            }
+            if up != self.redis_up.swap(up, Ordering::Relaxed) {
+                tracing::info!(redis_up = up, "Redis reachability changed");
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Configuration from environment variables only (12-factor).
+//!
+//! Every variable either binary reads is declared once in [`settings`], with its default and a
+//! one-line description; `.env.example` and the compose tests are checked against that list, so
+//! a new setting cannot be forgotten there. Parsing errors name the variable.
+
+mod env;
+pub mod settings;
+
+pub use env::{ConfigError, Env, Setting};
+
+use std::time::Duration;
+
+/// Settings both binaries need: where Postgres and Redis are, and how to name Redis keys.
+#[derive(Clone)]
+pub struct CommonConfig {
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub redis_url: String,
+    pub queue_prefix: String,
+    pub max_attempts: i32,
+}
+
+impl CommonConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        use settings::*;
+        let queue_prefix: String = env.parse(&QUEUE_PREFIX)?;
+        if queue_prefix.is_empty() || queue_prefix.contains(char::is_whitespace) {
+            return Err(ConfigError::invalid(&QUEUE_PREFIX, &queue_prefix, "a non-empty word"));
+        }
+        let max_attempts: i32 = env.parse(&MAX_ATTEMPTS)?;
+        if !(1..=100).contains(&max_attempts) {
+            return Err(ConfigError::invalid(&MAX_ATTEMPTS, &max_attempts, "1..=100"));
+        }
+        Ok(Self {
+            database_url: env.parse(&DATABASE_URL)?,
+            database_max_connections: env.parse(&DATABASE_MAX_CONNECTIONS)?,
+            redis_url: env.parse(&REDIS_URL)?,
+            queue_prefix,
+            max_attempts,
+        })
+    }
+}
+
+// Hand-written so that credentials in the URLs never reach a log line.
+impl std::fmt::Debug for CommonConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommonConfig")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("redis_url", &redact_url(&self.redis_url))
+            .field("queue_prefix", &self.queue_prefix)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Reads a whole-seconds setting as a [`Duration`], rejecting zero.
+pub fn seconds(env: &Env, setting: &Setting) -> Result<Duration, ConfigError> {
+    let secs: u64 = env.parse(setting)?;
+    if secs == 0 {
+        return Err(ConfigError::invalid(setting, &secs, "a number of seconds > 0"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn missing_required_setting_names_the_variable() {
+        let err = CommonConfig::from_env(&env(&[("REDIS_URL", "redis://x")])).unwrap_err();
+        assert_eq!(err.to_string(), "DATABASE_URL is not set (postgres connection URL)");
+    }
+
+    #[test]
+    fn malformed_number_names_the_variable_and_value() {
+        let err = CommonConfig::from_env(&env(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("REDIS_URL", "redis://x"),
+            ("MAX_ATTEMPTS", "three"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().starts_with("MAX_ATTEMPTS=\"three\" is invalid"), "{err}");
+    }
+
+    #[test]
+    fn defaults_apply_when_unset() {
+        let cfg = CommonConfig::from_env(&env(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("REDIS_URL", "redis://x"),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.queue_prefix, "tradeforge");
+        assert_eq!(cfg.max_attempts, 3);
+    }
+
+    #[test]
+    fn debug_output_hides_passwords() {
+        assert_eq!(redact_url("postgres://tf:s3cret@db:5432/tf"), "postgres://tf:***@db:5432/tf");
+        assert_eq!(redact_url("redis://redis:6379"), "redis://redis:6379");
+    }
+}

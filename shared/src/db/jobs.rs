@@ -1,0 +1,174 @@
+//! Submitting and reading jobs (the API side).
+
+use serde_json::Value;
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::{JOB_COLUMNS, row::JobRow};
+use crate::job::{Job, JobKind, JobStatus};
+
+/// A validated job about to be inserted.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: Uuid,
+    pub kind: JobKind,
+    pub input: Value,
+    pub symbol: Option<String>,
+    pub max_attempts: i32,
+    /// The apalis task id of the push the caller will make right after the insert; `None`
+    /// leaves the job for the dispatcher (Redis backlog full).
+    pub queue_task_id: Option<String>,
+}
+
+/// Inserts many jobs in one statement and one commit (the API batches concurrent requests so
+/// that one fsync covers them all). Returns the stored jobs in input order.
+pub async fn insert_batch(pool: &PgPool, jobs: &[NewJob]) -> Result<Vec<Job>, sqlx::Error> {
+    let ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
+    let kinds: Vec<&str> = jobs.iter().map(|j| j.kind.as_str()).collect();
+    let inputs: Vec<&Value> = jobs.iter().map(|j| &j.input).collect();
+    let symbols: Vec<Option<&str>> = jobs.iter().map(|j| j.symbol.as_deref()).collect();
+    let max_attempts: Vec<i32> = jobs.iter().map(|j| j.max_attempts).collect();
+    let task_ids: Vec<Option<&str>> = jobs.iter().map(|j| j.queue_task_id.as_deref()).collect();
+    let sql = format!(
+        "INSERT INTO jobs (id, kind, input, symbol, max_attempts, queue_task_id, enqueued_at)
+         SELECT id, kind, input, symbol, max_attempts, task_id,
+                CASE WHEN task_id IS NULL THEN NULL ELSE now() END
+         FROM UNNEST($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::int[], $6::text[])
+              AS t(id, kind, input, symbol, max_attempts, task_id)
+         RETURNING {JOB_COLUMNS}"
+    );
+    let rows: Vec<JobRow> = sqlx::query_as(&sql)
+        .bind(&ids)
+        .bind(&kinds)
+        .bind(&inputs)
+        .bind(&symbols)
+        .bind(&max_attempts)
+        .bind(&task_ids)
+        .fetch_all(pool)
+        .await?;
+    let mut by_id: std::collections::HashMap<Uuid, Job> =
+        rows.into_iter().map(Job::from).map(|j| (j.id, j)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+pub enum IdempotentInsert {
+    Created(Job),
+    /// A job with this key exists; `same_request` tells whether its request body was identical.
+    Existing { job: Job, same_request: bool },
+}
+
+/// Inserts unless a job with the same `Idempotency-Key` exists. Concurrent requests with one key
+/// race on the unique index: exactly one inserts, the others read its job.
+pub async fn insert_idempotent(
+    pool: &PgPool,
+    job: &NewJob,
+    key: &str,
+    request_hash: &str,
+) -> Result<IdempotentInsert, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO jobs (id, kind, input, symbol, max_attempts, queue_task_id, enqueued_at,
+                           idempotency_key, request_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END, $7, $8)
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING {JOB_COLUMNS}"
+    );
+    let inserted: Option<JobRow> = sqlx::query_as(&sql)
+        .bind(job.id)
+        .bind(job.kind.as_str())
+        .bind(&job.input)
+        .bind(&job.symbol)
+        .bind(job.max_attempts)
+        .bind(&job.queue_task_id)
+        .bind(key)
+        .bind(request_hash)
+        .fetch_optional(pool)
+        .await?;
+    if let Some(row) = inserted {
+        return Ok(IdempotentInsert::Created(row.into()));
+    }
+    let sql = format!("SELECT {JOB_COLUMNS}, request_hash FROM jobs WHERE idempotency_key = $1");
+    let row = sqlx::query(&sql).bind(key).fetch_one(pool).await?;
+    let stored_hash: Option<String> = sqlx::Row::try_get(&row, "request_hash")?;
+    let job: JobRow = sqlx::FromRow::from_row(&row)?;
+    Ok(IdempotentInsert::Existing {
+        job: job.into(),
+        same_request: stored_hash.as_deref() == Some(request_hash),
+    })
+}
+
+pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<Job>, sqlx::Error> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+    let row: Option<JobRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    Ok(row.map(Job::from))
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub status: Option<JobStatus>,
+    pub kind: Option<JobKind>,
+    pub symbol: Option<String>,
+    /// Only jobs older than this one (ids are UUIDv7, so id order is creation order).
+    pub before: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// Newest first. Returns at most `limit` jobs.
+pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<Job>, sqlx::Error> {
+    let mut q: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE true"));
+    if let Some(status) = filter.status {
+        q.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(kind) = filter.kind {
+        q.push(" AND kind = ").push_bind(kind.as_str());
+    }
+    if let Some(symbol) = &filter.symbol {
+        q.push(" AND symbol = ").push_bind(symbol.clone());
+    }
+    if let Some(before) = filter.before {
+        q.push(" AND id < ").push_bind(before);
+    }
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(filter.limit);
+    let rows: Vec<JobRow> = q.build_query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().map(Job::from).collect())
+}
+
+/// Cancels a queued job at once; flags a running one for the worker to stop at its next step.
+/// Final jobs are returned unchanged. `None` when the job does not exist.
+pub async fn cancel(pool: &PgPool, id: Uuid) -> Result<Option<Job>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE jobs SET
+            status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+            cancel_requested = cancel_requested OR status IN ('queued', 'running'),
+            finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
+            progress = CASE WHEN status = 'queued'
+                THEN jsonb_build_object('percent', (progress->>'percent')::real,
+                                        'stage', 'cancelled', 'message', 'cancelled before it started')
+                ELSE progress END,
+            updated_at = CASE WHEN status IN ('queued', 'running') THEN now() ELSE updated_at END
+         WHERE id = $1
+         RETURNING {JOB_COLUMNS}"
+    );
+    let row: Option<JobRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    Ok(row.map(Job::from))
+}
+
+/// Puts a failed or cancelled job back in the queue as a fresh run (dead-letter re-drive).
+/// `None` when there is no such job; the job unchanged when it was not failed or cancelled.
+pub async fn retry(pool: &PgPool, id: Uuid) -> Result<Option<(Job, bool)>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE jobs SET status = 'queued', attempts = 0, result = NULL, error = NULL,
+            cancel_requested = false, worker_id = NULL, lease_expires_at = NULL,
+            run_after = now(), enqueued_at = NULL, queue_task_id = NULL,
+            started_at = NULL, finished_at = NULL, artifacts = '[]',
+            progress = '{{\"percent\": 0, \"stage\": \"queued\", \"message\": \"re-queued by a retry request\"}}',
+            updated_at = now()
+         WHERE id = $1 AND status IN ('failed', 'cancelled')
+         RETURNING {JOB_COLUMNS}"
+    );
+    let row: Option<JobRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    match row {
+        Some(row) => Ok(Some((row.into(), true))),
+        None => Ok(get(pool, id).await?.map(|job| (job, false))),
+    }
+}

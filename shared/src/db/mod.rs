@@ -1,0 +1,59 @@
+//! Postgres: the source of truth for every job.
+//!
+//! Queries are written with runtime-checked `sqlx::query` so the build needs no database; every
+//! query is exercised by the integration tests against a real Postgres.
+
+pub mod claims;
+pub mod jobs;
+pub mod sweeps;
+
+mod row;
+
+use std::time::Duration;
+
+use sqlx::{PgPool, postgres::PgPoolOptions};
+
+pub use row::JOB_COLUMNS;
+
+/// Connects (lazily: a pool that is down at start-up connects when it comes back, so `/ready`
+/// can report 503 instead of the process crashing) and bounds how long a query waits for a
+/// connection, so an outage turns into quick errors rather than hung requests.
+pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_lazy(url)
+}
+
+/// Runs the migrations, retrying while Postgres is still starting (compose starts services
+/// together). Concurrent callers are serialised by sqlx's migration lock.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    let mut delay = Duration::from_millis(250);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match sqlx::migrate!("./migrations").run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(sqlx::migrate::MigrateError::Execute(e)) if is_unavailable(&e) => {
+                if tokio::time::Instant::now() > deadline {
+                    anyhow::bail!("Postgres is unreachable, cannot run migrations: {e}");
+                }
+                tracing::warn!(error = %e, "Postgres not reachable yet; retrying migrations");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("running database migrations")),
+        }
+    }
+}
+
+/// Connection-level failures (as opposed to a bad query): the database is down or unreachable.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_)
+    ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
+}

@@ -1,0 +1,166 @@
+//! Parsing a `POST /jobs` body into a validated [`JobSpec`], with errors naming the field.
+//!
+//! The JSON is walked by hand rather than derived so that every rejection says exactly which
+//! field was wrong and what was expected, and unknown fields are refused (a typo such as
+//! `"horizn"` must not silently fall back to a default).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{IsoDate, JobKind, ModelName, Symbol};
+use crate::field_error::FieldError;
+use crate::market::DataSource;
+
+mod training;
+mod walk;
+
+pub use training::TrainingInput;
+use walk::Fields;
+
+pub const MAX_TEXT_CHARS: usize = 20_000;
+pub const MAX_CONTEXT_CHARS: usize = 5_000;
+pub const MAX_QUESTION_CHARS: usize = 2_000;
+
+/// A validated job, as stored in `jobs.input` (serialised) and read back by the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum JobSpec {
+    Analysis(AnalysisInput),
+    Training(TrainingInput),
+}
+
+impl JobSpec {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            JobSpec::Analysis(_) => JobKind::Analysis,
+            JobSpec::Training(_) => JobKind::Training,
+        }
+    }
+
+    pub fn symbol(&self) -> Option<&Symbol> {
+        match self {
+            JobSpec::Analysis(AnalysisInput::Market(m)) => Some(&m.symbol),
+            JobSpec::Analysis(AnalysisInput::Journal(_)) => None,
+            JobSpec::Training(t) => Some(&t.symbol),
+        }
+    }
+
+    /// The stored form of `input`: what `GET /jobs/{id}` echoes back.
+    pub fn to_input_json(&self) -> Value {
+        serde_json::to_value(self).expect("job inputs always serialise")
+    }
+
+    /// Reads a stored input back (the worker side).
+    pub fn from_stored(kind: JobKind, input: &Value) -> Result<Self, serde_json::Error> {
+        match kind {
+            JobKind::Analysis => serde_json::from_value(input.clone()).map(JobSpec::Analysis),
+            JobKind::Training => serde_json::from_value(input.clone()).map(JobSpec::Training),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "lowercase")]
+pub enum AnalysisInput {
+    Market(MarketInput),
+    Journal(JournalInput),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarketInput {
+    pub symbol: Symbol,
+    pub date: IsoDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataSource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalInput {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelName>,
+}
+
+/// Parses a whole submission body: `{"kind": ..., "input": {...}}`, or the short form
+/// `{"ticker": "NVDA", "date": "2024-05-10"}` (as a body or as an analysis `input`).
+pub fn parse_submission(body: &Value, today: NaiveDate) -> Result<JobSpec, FieldError> {
+    let Value::Object(map) = body else {
+        return Err(FieldError::new("body", "expected a JSON object"));
+    };
+    if !map.contains_key("kind") && map.contains_key("ticker") {
+        return parse_analysis(map, today, "").map(JobSpec::Analysis);
+    }
+    let mut top = Fields::new(map, "");
+    let kind: JobKind = top
+        .required_str("kind")?
+        .parse()
+        .map_err(|e: String| FieldError::new("kind", e))?;
+    let input = top.required_object("input")?;
+    top.deny_unknown()?;
+    match kind {
+        JobKind::Analysis => parse_analysis(input, today, "input").map(JobSpec::Analysis),
+        JobKind::Training => TrainingInput::parse(input, "input").map(JobSpec::Training),
+    }
+}
+
+fn parse_analysis(
+    map: &Map<String, Value>,
+    today: NaiveDate,
+    path: &str,
+) -> Result<AnalysisInput, FieldError> {
+    let mut f = Fields::new(map, path);
+    if map.contains_key("ticker") && !map.contains_key("task") {
+        // Short form: `ticker` stands for `symbol` of a market analysis.
+        let symbol = f.parsed("ticker", Symbol::parse)?;
+        let date = f.parsed("date", |raw| IsoDate::parse(raw, today))?;
+        f.deny_unknown()?;
+        return Ok(AnalysisInput::Market(MarketInput {
+            symbol,
+            date,
+            question: None,
+            model: None,
+            data: None,
+        }));
+    }
+    let task = f.required_str("task")?;
+    let parsed = match task {
+        "market" => AnalysisInput::Market(MarketInput {
+            symbol: f.parsed("symbol", Symbol::parse)?,
+            date: f.parsed("date", |raw| IsoDate::parse(raw, today))?,
+            question: f.optional_text("question", MAX_QUESTION_CHARS)?,
+            model: f.optional_parsed("model", ModelName::parse)?,
+            data: f.optional_data_source("data")?,
+        }),
+        "journal" => AnalysisInput::Journal(JournalInput {
+            text: f.required_text("text", MAX_TEXT_CHARS)?,
+            context: f.optional_text("context", MAX_CONTEXT_CHARS)?,
+            model: f.optional_parsed("model", ModelName::parse)?,
+        }),
+        other => {
+            return Err(f.error(
+                "task",
+                format!("unknown task {other:?}: expected \"market\" or \"journal\""),
+            ));
+        }
+    };
+    f.deny_unknown()?;
+    Ok(parsed)
+}
+
+/// Re-exported so the training parser can validate its data source the same way.
+pub(crate) fn data_source(value: &Value, path: &str) -> Result<DataSource, FieldError> {
+    let source: DataSource = serde_json::from_value(value.clone())
+        .map_err(|e| FieldError::new(path, format!("invalid data source: {e}")))?;
+    source.validate().map_err(|e| e.within(path))?;
+    Ok(source)
+}
+
+#[cfg(test)]
+mod tests;
