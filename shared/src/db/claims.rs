@@ -57,7 +57,9 @@ pub async fn claim(
 /// What the worker learns when it renews its lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaseState {
-    Held { cancel_requested: bool },
+    Held {
+        cancel_requested: bool,
+    },
     /// The job was re-claimed elsewhere or finished: stop working on it.
     Lost,
 }
@@ -93,22 +95,46 @@ pub async fn renew(
 /// How an execution ended.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Succeeded { result: Value, artifacts: Vec<String> },
-    Failed { error: String },
-    Cancelled { message: String },
+    Succeeded {
+        result: Value,
+        artifacts: Vec<String>,
+    },
+    Failed {
+        error: String,
+    },
+    Cancelled {
+        message: String,
+    },
     /// A transient failure with attempts left: back to the queue after `delay`.
-    Retry { error: String, delay: Duration },
+    Retry {
+        error: String,
+        delay: Duration,
+    },
 }
 
 /// Records the outcome. `false` when this execution no longer owns the job (fenced out).
-pub async fn finish(pool: &PgPool, token: &ClaimToken, outcome: &Outcome) -> Result<bool, sqlx::Error> {
+pub async fn finish(
+    pool: &PgPool,
+    token: &ClaimToken,
+    outcome: &Outcome,
+) -> Result<bool, sqlx::Error> {
     let (status, result, artifacts, error, delay, progress) = match outcome {
-        Outcome::Succeeded { result, artifacts } => {
-            ("succeeded", Some(result.clone()), Some(artifacts.clone()), None, 0.0, Progress::new(100.0, "done", "finished"))
-        }
-        Outcome::Failed { error } => {
-            ("failed", None, None, Some(error.clone()), 0.0, Progress::new(100.0, "failed", error.clone()))
-        }
+        Outcome::Succeeded { result, artifacts } => (
+            "succeeded",
+            Some(result.clone()),
+            Some(artifacts.clone()),
+            None,
+            0.0,
+            Progress::new(100.0, "done", "finished"),
+        ),
+        Outcome::Failed { error } => (
+            "failed",
+            None,
+            None,
+            Some(error.clone()),
+            0.0,
+            Progress::new(100.0, "failed", error.clone()),
+        ),
         Outcome::Cancelled { message } => {
             ("cancelled", None, None, None, 0.0, Progress::new(100.0, "cancelled", message.clone()))
         }
@@ -118,7 +144,11 @@ pub async fn finish(pool: &PgPool, token: &ClaimToken, outcome: &Outcome) -> Res
             None,
             Some(error.clone()),
             delay.as_secs_f64(),
-            Progress::new(0.0, "retrying", format!("retrying in {:.1}s after: {error}", delay.as_secs_f64())),
+            Progress::new(
+                0.0,
+                "retrying",
+                format!("retrying in {:.1}s after: {error}", delay.as_secs_f64()),
+            ),
         ),
     };
     let done = sqlx::query(

@@ -54,7 +54,10 @@ pub async fn insert_batch(pool: &PgPool, jobs: &[NewJob]) -> Result<Vec<Job>, sq
 pub enum IdempotentInsert {
     Created(Job),
     /// A job with this key exists; `same_request` tells whether its request body was identical.
-    Existing { job: Job, same_request: bool },
+    Existing {
+        job: Job,
+        same_request: bool,
+    },
 }
 
 /// Inserts unless a job with the same `Idempotency-Key` exists. Concurrent requests with one key

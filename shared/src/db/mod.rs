@@ -55,5 +55,7 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Tls(_)
+            // A connection cut mid-handshake (e.g. Postgres restarting) surfaces as a protocol error.
+            | sqlx::Error::Protocol(_)
     ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
 }

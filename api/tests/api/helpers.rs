@@ -1,0 +1,94 @@
+use std::path::PathBuf;
+
+use api::{ApiConfig, Application, state::AppState};
+use serde_json::Value;
+use shared::config::CommonConfig;
+use testkit::{RedisNamespace, TestDb};
+use tokio_util::sync::CancellationToken;
+
+#[allow(dead_code)] // kept alive for the test's duration
+pub struct TestApi {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub results: tempfile::TempDir,
+    pub redis: RedisNamespace,
+    shutdown: CancellationToken,
+    pub db: TestDb,
+}
+
+impl Drop for TestApi {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub fn config(db: &TestDb, redis: &RedisNamespace, results: PathBuf) -> ApiConfig {
+    ApiConfig {
+        common: CommonConfig {
+            database_url: db.url.clone(),
+            database_max_connections: 8,
+            redis_url: redis.url.clone(),
+            queue_prefix: redis.prefix.clone(),
+            max_attempts: 3,
+        },
+        addr: "127.0.0.1:0".parse().unwrap(),
+        max_body_bytes: 1024 * 1024,
+        results_dir: results,
+        queue_max_backlog: 2000,
+    }
+}
+
+pub async fn spawn_api() -> TestApi {
+    spawn_api_with(|_| {}).await
+}
+
+pub async fn spawn_api_with(adjust: impl FnOnce(&mut ApiConfig)) -> TestApi {
+    shared::telemetry::init_for_tests();
+    let (db, redis) = (TestDb::new().await, RedisNamespace::new());
+    let results = tempfile::tempdir().unwrap();
+    let mut config = config(&db, &redis, results.path().to_owned());
+    adjust(&mut config);
+    let shutdown = CancellationToken::new();
+    let app = Application::build(config, shutdown.clone()).await.expect("API builds");
+    let base = format!("http://{}", app.local_addr());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApi { base, client: reqwest::Client::new(), state, results, redis, shutdown, db }
+}
+
+impl TestApi {
+    pub async fn post_job(&self, body: &Value) -> reqwest::Response {
+        self.client.post(format!("{}/jobs", self.base)).json(body).send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        self.client.post(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    pub async fn submit(&self, body: &Value) -> Value {
+        let response = self.post_job(body).await;
+        assert_eq!(response.status(), 202, "submitting {body}");
+        response.json().await.unwrap()
+    }
+}
+
+/// Asserts a problem+json response with this status whose `field` and `detail` name `field`.
+pub async fn assert_problem(response: reqwest::Response, status: u16, field: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status);
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], status);
+    assert_eq!(problem["field"], field, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains(field), "detail names the field: {problem}");
+    problem
+}
+
+pub fn market(symbol: &str, date: &str) -> Value {
+    serde_json::json!({"kind": "analysis", "input": {"task": "market", "symbol": symbol, "date": date}})
+}
