@@ -1,0 +1,77 @@
+//! Resolving a job's data source to bars, and cutting them at the analysis date.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use super::source::{check_bars, check_relative_csv_path};
+use super::{Bar, DataSource, MarketDataError, read_csv_from};
+
+/// The bars a job analyses: inline bars as sent, `DATA_DIR/path` for a CSV source, and
+/// `DATA_DIR/<SYMBOL>.csv` (name as given, case-sensitive) without a source, or
+/// [`MarketDataError::NoData`] when that file does not exist.
+///
+/// The source is re-checked here rather than trusted, since stored jobs outlive validation
+/// rules, and a CSV path must still lie inside `data_dir` once symlinks are resolved.
+pub fn load_bars(
+    source: Option<&DataSource>,
+    symbol: &str,
+    data_dir: &Path,
+) -> Result<Vec<Bar>, MarketDataError> {
+    match source {
+        None => {
+            let name = format!("{symbol}.csv");
+            if check_relative_csv_path(&name).is_err() || name.contains('/') {
+                return Err(MarketDataError::invalid(
+                    symbol,
+                    "this symbol cannot name a file in the data directory",
+                ));
+            }
+            if !data_dir.join(&name).is_file() {
+                return Err(MarketDataError::NoData { symbol: symbol.to_owned() });
+            }
+            read_inside(data_dir, &name)
+        }
+        Some(DataSource::Csv { path }) => {
+            check_relative_csv_path(path)
+                .map_err(|message| MarketDataError::invalid(path, message))?;
+            read_inside(data_dir, path)
+        }
+        Some(DataSource::Inline { bars }) => {
+            check_bars(bars).map_err(|e| MarketDataError::invalid("inline bars", e.to_string()))?;
+            Ok(bars.clone())
+        }
+    }
+}
+
+/// Every bar whose date is on or before `date`, bars dated `date` included (the analysis is
+/// as of that day's close), and nothing after it. `bars` must be in time order, as every
+/// reader in this module returns them.
+pub fn bars_up_to(bars: &[Bar], date: NaiveDate) -> &[Bar] {
+    let end = bars.partition_point(|bar| bar.time.date() <= date);
+    &bars[..end]
+}
+
+fn read_inside(data_dir: &Path, relative: &str) -> Result<Vec<Bar>, MarketDataError> {
+    let full = resolve_inside(data_dir, relative)?;
+    let file = File::open(&full).map_err(|e| MarketDataError::io(relative, e))?;
+    read_csv_from(file, relative)
+}
+
+fn resolve_inside(data_dir: &Path, relative: &str) -> Result<PathBuf, MarketDataError> {
+    let root = data_dir
+        .canonicalize()
+        .map_err(|e| MarketDataError::io(format!("data directory {}", data_dir.display()), e))?;
+    let full = root.join(relative).canonicalize().map_err(|e| MarketDataError::io(relative, e))?;
+    if !full.starts_with(&root) {
+        return Err(MarketDataError::invalid(
+            relative,
+            "resolves to a file outside the data directory",
+        ));
+    }
+    if !full.is_file() {
+        return Err(MarketDataError::invalid(relative, "is not a file"));
+    }
+    Ok(full)
+}
