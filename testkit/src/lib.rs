@@ -2,6 +2,7 @@
 //! double speaking the real wire format, per-test Postgres databases and Redis prefixes.
 
 pub mod chaos_proxy;
+pub mod data;
 pub mod db;
 pub mod ollama_double;
 pub mod redis_ns;

@@ -98,10 +98,8 @@ pub fn parse_submission(body: &Value, today: NaiveDate) -> Result<JobSpec, Field
         return parse_analysis(map, today, "").map(JobSpec::Analysis);
     }
     let mut top = Fields::new(map, "");
-    let kind: JobKind = top
-        .required_str("kind")?
-        .parse()
-        .map_err(|e: String| FieldError::new("kind", e))?;
+    let kind: JobKind =
+        top.required_str("kind")?.parse().map_err(|e: String| FieldError::new("kind", e))?;
     let input = top.required_object("input")?;
     top.deny_unknown()?;
     match kind {

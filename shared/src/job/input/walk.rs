@@ -39,14 +39,21 @@ impl<'a> Fields<'a> {
 
     pub(crate) fn required_str(&mut self, name: &'static str) -> Result<&'a str, FieldError> {
         let value = self.required(name)?;
-        value.as_str().ok_or_else(|| self.error(name, format!("expected a string, got {}", kind_of(value))))
+        value
+            .as_str()
+            .ok_or_else(|| self.error(name, format!("expected a string, got {}", kind_of(value))))
     }
 
-    pub(crate) fn optional_str(&mut self, name: &'static str) -> Result<Option<&'a str>, FieldError> {
+    pub(crate) fn optional_str(
+        &mut self,
+        name: &'static str,
+    ) -> Result<Option<&'a str>, FieldError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(self.error(name, format!("expected a string, got {}", kind_of(other)))),
+            Some(other) => {
+                Err(self.error(name, format!("expected a string, got {}", kind_of(other))))
+            }
         }
     }
 
@@ -55,7 +62,9 @@ impl<'a> Fields<'a> {
         name: &'static str,
     ) -> Result<&'a Map<String, Value>, FieldError> {
         let value = self.required(name)?;
-        value.as_object().ok_or_else(|| self.error(name, format!("expected an object, got {}", kind_of(value))))
+        value
+            .as_object()
+            .ok_or_else(|| self.error(name, format!("expected an object, got {}", kind_of(value))))
     }
 
     pub(crate) fn parsed<T>(
@@ -78,7 +87,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(crate) fn required_text(&mut self, name: &'static str, max: usize) -> Result<String, FieldError> {
+    pub(crate) fn required_text(
+        &mut self,
+        name: &'static str,
+        max: usize,
+    ) -> Result<String, FieldError> {
         let text = self.required_str(name)?;
         self.check_text(name, text, max)
     }
@@ -100,7 +113,9 @@ impl<'a> Fields<'a> {
             return Err(self.error(name, "must not be empty"));
         }
         if chars > max {
-            return Err(self.error(name, format!("is {chars} characters long; at most {max} allowed")));
+            return Err(
+                self.error(name, format!("is {chars} characters long; at most {max} allowed"))
+            );
         }
         Ok(text.to_owned())
     }
@@ -113,9 +128,9 @@ impl<'a> Fields<'a> {
         max: u64,
     ) -> Result<Option<u64>, FieldError> {
         let Some(value) = self.get(name) else { return Ok(None) };
-        let n = value
-            .as_u64()
-            .ok_or_else(|| self.error(name, format!("expected an integer in {min}..={max}, got {value}")))?;
+        let n = value.as_u64().ok_or_else(|| {
+            self.error(name, format!("expected an integer in {min}..={max}, got {value}"))
+        })?;
         if !(min..=max).contains(&n) {
             return Err(self.error(name, format!("{n} is out of range: expected {min}..={max}")));
         }
@@ -129,10 +144,9 @@ impl<'a> Fields<'a> {
         max: f64,
     ) -> Result<Option<f64>, FieldError> {
         let Some(value) = self.get(name) else { return Ok(None) };
-        let x = value
-            .as_f64()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| self.error(name, format!("expected a number in [{min}, {max}], got {value}")))?;
+        let x = value.as_f64().filter(|x| x.is_finite()).ok_or_else(|| {
+            self.error(name, format!("expected a number in [{min}, {max}], got {value}"))
+        })?;
         if !(min..=max).contains(&x) {
             return Err(self.error(name, format!("{x} is out of range: expected [{min}, {max}]")));
         }
@@ -154,7 +168,8 @@ impl<'a> Fields<'a> {
             Some(key) => {
                 let mut known: Vec<_> = self.seen.iter().copied().collect();
                 known.sort_unstable();
-                Err(self.error(key, format!("unknown field; expected one of: {}", known.join(", "))))
+                Err(self
+                    .error(key, format!("unknown field; expected one of: {}", known.join(", "))))
             }
         }
     }

@@ -1,0 +1,160 @@
+//! Worker settings (see `shared::config::settings` for the variables and their defaults).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use shared::{
+    config::{CommonConfig, ConfigError, Env, seconds, settings::*},
+    job::JobKind,
+};
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub common: CommonConfig,
+    /// Unique per process start (APALIS.md pitfall 8).
+    pub name: String,
+    pub queues: Vec<JobKind>,
+    pub analysis_concurrency: usize,
+    pub training_concurrency: usize,
+    pub health_addr: SocketAddr,
+    pub results_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub analysis_timeout: Duration,
+    pub training_timeout: Duration,
+    pub lease: Duration,
+    pub shutdown_timeout: Duration,
+    pub heartbeat: Duration,
+    pub missed_heartbeats: usize,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub queue_max_backlog: u64,
+    pub ollama: OllamaConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct OllamaConfig {
+    pub url: String,
+    pub model: String,
+    pub pull: bool,
+    pub timeout: Duration,
+    pub num_ctx: u32,
+    pub seed: i64,
+}
+
+impl WorkerConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let queues = parse_queues(&env.parse::<String>(&WORKER_QUEUES)?)?;
+        let config = Self {
+            common: CommonConfig::from_env(env)?,
+            name: env.raw(&WORKER_NAME).unwrap_or_else(default_name),
+            queues,
+            analysis_concurrency: positive(env, &ANALYSIS_CONCURRENCY)?,
+            training_concurrency: positive(env, &TRAINING_CONCURRENCY)?,
+            health_addr: env.parse(&WORKER_HEALTH_ADDR)?,
+            results_dir: env.parse(&RESULTS_DIR)?,
+            data_dir: env.parse(&DATA_DIR)?,
+            analysis_timeout: seconds(env, &ANALYSIS_TIMEOUT_S)?,
+            training_timeout: seconds(env, &TRAINING_TIMEOUT_S)?,
+            lease: seconds(env, &JOB_LEASE_S)?,
+            shutdown_timeout: seconds(env, &SHUTDOWN_TIMEOUT_S)?,
+            heartbeat: seconds(env, &QUEUE_HEARTBEAT_S)?,
+            missed_heartbeats: positive(env, &QUEUE_MISSED_HEARTBEATS)?,
+            retry_base: Duration::from_millis(env.parse(&RETRY_BASE_MS)?),
+            retry_max: seconds(env, &RETRY_MAX_S)?,
+            queue_max_backlog: env.parse(&QUEUE_MAX_BACKLOG)?,
+            ollama: OllamaConfig {
+                url: env.parse(&OLLAMA_URL)?,
+                model: env.parse(&OLLAMA_MODEL)?,
+                pull: env.flag(&OLLAMA_PULL)?,
+                timeout: seconds(env, &OLLAMA_TIMEOUT_S)?,
+                num_ctx: env.parse(&OLLAMA_NUM_CTX)?,
+                seed: env.parse(&OLLAMA_SEED)?,
+            },
+        };
+        if config.lease < config.heartbeat * 2 {
+            return Err(ConfigError::invalid(&JOB_LEASE_S, &config.lease.as_secs(), "at least twice QUEUE_HEARTBEAT_S"));
+        }
+        Ok(config)
+    }
+
+    pub fn concurrency(&self, kind: JobKind) -> usize {
+        match kind {
+            JobKind::Analysis => self.analysis_concurrency,
+            JobKind::Training => self.training_concurrency,
+        }
+    }
+
+    pub fn timeout(&self, kind: JobKind) -> Duration {
+        match kind {
+            JobKind::Analysis => self.analysis_timeout,
+            JobKind::Training => self.training_timeout,
+        }
+    }
+}
+
+fn parse_queues(raw: &str) -> Result<Vec<JobKind>, ConfigError> {
+    let mut queues = Vec::new();
+    for name in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let kind: JobKind = name.parse().map_err(|_| ConfigError::invalid(&WORKER_QUEUES, &raw, "a comma-separated list of analysis, training"))?;
+        if !queues.contains(&kind) {
+            queues.push(kind);
+        }
+    }
+    if queues.is_empty() {
+        return Err(ConfigError::invalid(&WORKER_QUEUES, &raw, "at least one of analysis, training"));
+    }
+    Ok(queues)
+}
+
+fn positive(env: &Env, setting: &shared::config::Setting) -> Result<usize, ConfigError> {
+    let n: usize = env.parse(setting)?;
+    if n == 0 {
+        return Err(ConfigError::invalid(setting, &n, "a number > 0"));
+    }
+    Ok(n)
+}
+
+/// Hostname (the container id under compose, so replicas differ) plus a random suffix, so that a
+/// restarted process never reuses the name of its predecessor (APALIS.md pitfall 8).
+fn default_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_owned());
+    format!("{host}-{:06x}", rand::random::<u32>() & 0xff_ffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(extra: &[(&str, &str)]) -> Env {
+        let base = [("DATABASE_URL", "postgres://x"), ("REDIS_URL", "redis://x")];
+        Env::from_pairs(base.iter().chain(extra).map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn defaults_match_the_documented_contract() {
+        let c = WorkerConfig::from_env(&env(&[])).unwrap();
+        assert_eq!(c.queues, vec![JobKind::Analysis, JobKind::Training]);
+        assert_eq!((c.analysis_concurrency, c.training_concurrency), (2, 1));
+        assert_eq!(c.health_addr.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.ollama.url, "http://ollama:11434");
+        assert!(c.ollama.pull);
+    }
+
+    #[test]
+    fn bad_settings_name_the_variable() {
+        let err = WorkerConfig::from_env(&env(&[("WORKER_QUEUES", "analysis,emails")])).unwrap_err();
+        assert!(err.to_string().starts_with("WORKER_QUEUES="), "{err}");
+        let err = WorkerConfig::from_env(&env(&[("ANALYSIS_CONCURRENCY", "0")])).unwrap_err();
+        assert!(err.to_string().starts_with("ANALYSIS_CONCURRENCY="), "{err}");
+        let err = WorkerConfig::from_env(&env(&[("OLLAMA_PULL", "maybe")])).unwrap_err();
+        assert!(err.to_string().starts_with("OLLAMA_PULL="), "{err}");
+    }
+
+    #[test]
+    fn each_process_gets_its_own_name() {
+        assert_ne!(default_name(), default_name());
+    }
+}

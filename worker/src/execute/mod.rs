@@ -1,0 +1,174 @@
+//! Executing one delivery: claim in Postgres, run the pipeline under a lease, a timeout and a
+//! cancel flag, write artifacts, record exactly one outcome.
+
+mod artifacts;
+mod context;
+mod error;
+mod inflight;
+mod lease;
+
+use std::{sync::Arc, time::Duration};
+
+pub use artifacts::Artifact;
+pub use context::{JobContext, StopReason};
+pub use error::{JobError, backoff};
+pub use inflight::Inflight;
+use lease::LeaseKeeper;
+use shared::{
+    db::claims::{self, ClaimToken, Outcome},
+    job::{Job, JobSpec},
+    queue::QueueMessage,
+};
+use tracing::Instrument;
+
+use crate::{pipeline, runtime::Runtime};
+
+/// What a pipeline hands back on success.
+pub struct JobOutput {
+    pub result: serde_json::Value,
+    pub files: Vec<Artifact>,
+}
+
+/// Postgres could not be reached to claim the job: the delivery should be retried by apalis.
+#[derive(Debug, thiserror::Error)]
+#[error("could not claim job {job_id}: {source}")]
+pub struct ClaimError {
+    pub job_id: uuid::Uuid,
+    #[source]
+    pub source: sqlx::Error,
+}
+
+/// Runs one delivery to completion. Duplicate or stale deliveries are skipped harmlessly.
+pub async fn execute(rt: Arc<Runtime>, msg: QueueMessage) -> Result<(), ClaimError> {
+    let span = tracing::info_span!("job", job.id = %msg.job_id, job.kind = %msg.kind, attempt = tracing::field::Empty);
+    async move {
+        let _permit = rt.permit(msg.kind).await;
+        let Some((job, token)) = claim(&rt, &msg).await? else {
+            tracing::debug!("delivery skipped: job finished, cancelled, backing off or owned elsewhere");
+            metrics::counter!("tradeforge_deliveries_skipped_total", "kind" => msg.kind.as_str()).increment(1);
+            return Ok(());
+        };
+        tracing::Span::current().record("attempt", token.attempt);
+        tracing::info!(max_attempts = job.max_attempts, "job started");
+        let started = std::time::Instant::now();
+        let outcome = run(&rt, &job, &token).await;
+        if let Some(outcome) = outcome {
+            record(&rt, &token, &job, outcome, started.elapsed()).await;
+        }
+        Ok(())
+    }
+    .instrument(span)
+    .await
+}
+
+async fn claim(rt: &Runtime, msg: &QueueMessage) -> Result<Option<(Job, ClaimToken)>, ClaimError> {
+    let mut delay = Duration::from_millis(200);
+    for _ in 0..5 {
+        match claims::claim(&rt.pool, msg.job_id, &rt.config.name, rt.config.lease).await {
+            Ok(claimed) => return Ok(claimed),
+            Err(e) if shared::db::is_unavailable(&e) => {
+                tracing::warn!(error.message = %e, "Postgres unavailable while claiming; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(source) => return Err(ClaimError { job_id: msg.job_id, source }),
+        }
+    }
+    let source = sqlx::Error::PoolTimedOut;
+    Err(ClaimError { job_id: msg.job_id, source })
+}
+
+/// Runs the pipeline; `None` when there is nothing to record (the job is owned elsewhere now).
+async fn run(rt: &Arc<Runtime>, job: &Job, token: &ClaimToken) -> Option<Outcome> {
+    let spec = match JobSpec::from_stored(job.kind, &job.input) {
+        Ok(spec) => spec,
+        Err(e) => return Some(Outcome::Failed { error: format!("stored input is unreadable: {e}") }),
+    };
+    let (ctx, progress) = JobContext::new(job.id);
+    let keeper = LeaseKeeper::start(rt.pool.clone(), token.clone(), rt.config.lease, ctx.clone(), progress);
+    rt.inflight.insert(token.clone(), ctx.clone());
+    let limit = rt.config.timeout(job.kind);
+    let result = match tokio::time::timeout(limit, pipeline::run(rt, &spec, &ctx)).await {
+        Ok(result) => result,
+        Err(_) => {
+            ctx.stop(StopReason::TimedOut); // a blocking training loop sees this at its next step
+            Err(JobError::transient(format!("attempt timed out after {}s", limit.as_secs())))
+        }
+    };
+    let outcome = match result {
+        Ok(output) => match artifacts::write_all(&rt.config.results_dir, job.id, output.files).await {
+            Ok(artifacts) => Some(Outcome::Succeeded { result: output.result, artifacts }),
+            Err(e) => Some(retry_or_fail(rt, token, format!("could not write results to RESULTS_DIR: {e}"))),
+        },
+        Err(JobError::Stopped(StopReason::Cancelled)) => {
+            Some(Outcome::Cancelled { message: "cancelled while running".into() })
+        }
+        Err(JobError::Stopped(StopReason::LeaseLost)) => None,
+        Err(JobError::Stopped(StopReason::Shutdown)) => {
+            if let Err(e) = claims::release(&rt.pool, std::slice::from_ref(token)).await {
+                tracing::warn!(error.message = %e, "could not hand the job back; its lease will expire");
+            }
+            None
+        }
+        Err(JobError::Stopped(StopReason::TimedOut)) => {
+            Some(retry_or_fail(rt, token, format!("attempt timed out after {}s", limit.as_secs())))
+        }
+        Err(JobError::Transient(error)) => Some(retry_or_fail(rt, token, error)),
+        Err(JobError::Permanent(error)) => Some(Outcome::Failed { error }),
+    };
+    keeper.stop().await;
+    rt.inflight.remove(job.id);
+    outcome
+}
+
+fn retry_or_fail(rt: &Runtime, token: &ClaimToken, error: String) -> Outcome {
+    if token.attempt < rt.config.common.max_attempts {
+        let delay = backoff(token.attempt, rt.config.retry_base, rt.config.retry_max);
+        Outcome::Retry { error, delay }
+    } else {
+        Outcome::Failed { error: format!("gave up after {} attempts; last error: {error}", token.attempt) }
+    }
+}
+
+/// Writes the outcome, retrying while Postgres is unavailable (bounded by the lease: past it the
+/// job belongs to whoever re-claims it, and this write would be fenced out anyway).
+async fn record(rt: &Runtime, token: &ClaimToken, job: &Job, outcome: Outcome, took: Duration) {
+    let label = match &outcome {
+        Outcome::Succeeded { .. } => "succeeded",
+        Outcome::Failed { .. } => "failed",
+        Outcome::Cancelled { .. } => "cancelled",
+        Outcome::Retry { .. } => "retry",
+    };
+    let deadline = tokio::time::Instant::now() + rt.config.lease * 2;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match claims::finish(&rt.pool, token, &outcome).await {
+            Ok(true) => break,
+            Ok(false) => {
+                tracing::warn!("result discarded: the job was re-claimed by another worker meanwhile");
+                metrics::counter!("tradeforge_results_fenced_total", "kind" => job.kind.as_str()).increment(1);
+                return;
+            }
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(error.message = %e, "could not record the outcome; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => {
+                tracing::error!(error.message = %e, "giving up recording the outcome; the lease will expire and the job re-run");
+                return;
+            }
+        }
+    }
+    metrics::counter!("tradeforge_jobs_finished_total", "kind" => job.kind.as_str(), "outcome" => label).increment(1);
+    metrics::histogram!("tradeforge_job_duration_seconds", "kind" => job.kind.as_str()).record(took.as_secs_f64());
+    match &outcome {
+        Outcome::Succeeded { .. } => tracing::info!(seconds = took.as_secs_f64(), "job succeeded"),
+        Outcome::Retry { error, delay } => {
+            metrics::counter!("tradeforge_job_retries_total", "kind" => job.kind.as_str()).increment(1);
+            tracing::warn!(error.message = %error, retry_in_s = delay.as_secs_f64(), "attempt failed; will retry");
+        }
+        Outcome::Failed { error } => tracing::warn!(error.message = %error, "job failed"),
+        Outcome::Cancelled { .. } => tracing::info!("job cancelled"),
+    }
+}

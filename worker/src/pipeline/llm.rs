@@ -1,0 +1,73 @@
+//! One structured LLM step, with Ollama's failures mapped to job errors.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::{
+    execute::{JobContext, JobError},
+    ollama::{ChatOptions, LlmError, OllamaError, StructuredRequest, chat_structured},
+    runtime::Runtime,
+};
+
+pub struct Step<'a> {
+    pub model: &'a str,
+    pub system: &'a str,
+    pub user: String,
+    pub schema: Value,
+}
+
+/// Runs one call, abandoning it when the job is asked to stop.
+pub async fn ask(rt: &Runtime, ctx: &JobContext, step: Step<'_>) -> Result<Value, JobError> {
+    let request = StructuredRequest {
+        model: step.model.to_owned(),
+        system: step.system.to_owned(),
+        user: step.user,
+        schema: step.schema,
+        options: ChatOptions {
+            temperature: 0.0,
+            seed: rt.config.ollama.seed,
+            num_ctx: rt.config.ollama.num_ctx,
+        },
+    };
+    let reply = tokio::select! {
+        reply = chat_structured(&rt.ollama, &request) => reply,
+        _ = ctx.stopped() => return Err(ctx.checkpoint().expect_err("stopped")),
+    };
+    reply.map(|r| r.value).map_err(|e| to_job_error(rt, step.model, e))
+}
+
+fn to_job_error(rt: &Runtime, model: &str, e: LlmError) -> JobError {
+    if let LlmError::Ollama(OllamaError::ModelNotFound { .. }) = &e {
+        if rt.config.ollama.pull && model == rt.config.ollama.model {
+            // The start-up pull may still be downloading it.
+            return JobError::transient(format!("{e} (the worker is pulling it; retrying)"));
+        }
+        return JobError::permanent(e.to_string());
+    }
+    if e.is_transient() { JobError::transient(e.to_string()) } else { JobError::permanent(e.to_string()) }
+}
+
+/// At start-up: make sure the default model is there, pulling it when `OLLAMA_PULL=true`.
+/// Runs in the background: a pull can take minutes, and Ollama may come up after the worker.
+pub async fn prepare_model(rt: Arc<Runtime>) {
+    let model = rt.config.ollama.model.clone();
+    let mut delay = std::time::Duration::from_secs(1);
+    for _ in 0..10 {
+        match rt.ollama.ensure_model(&model, rt.config.ollama.pull).await {
+            Ok(()) => {
+                tracing::info!(%model, "Ollama model ready");
+                return;
+            }
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error.message = %e, %model, "Ollama not ready; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(30));
+            }
+            Err(e) => {
+                tracing::error!(error.message = %e, %model, "the default model is unavailable; analysis jobs will fail until it is");
+                return;
+            }
+        }
+    }
+}
