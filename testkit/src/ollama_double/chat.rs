@@ -1,0 +1,134 @@
+//! `POST /api/chat`: validate like a picky Ollama, apply the queued faults, then answer with a
+//! single JSON object (`stream:false`) or an NDJSON stream (the default).
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::control::{ChatPlan, DoubleControl};
+use super::schema_instance::{instance_for_schema, violating_instance};
+use super::validate::{self, ChatCall, Format};
+use super::wire;
+
+pub(crate) async fn chat(State(control): State<DoubleControl>, body: Bytes) -> Response {
+    control.record("POST", "/api/chat", &body);
+    let in_flight = control.enter_chat();
+    let call = match validate::chat_request(&body) {
+        Ok(call) => call,
+        Err(message) => return wire::error(400, message),
+    };
+    if !control.has_model(&call.model) {
+        let message = format!("model {:?} not found, try pulling it first", call.model);
+        return wire::error(404, message);
+    }
+    let plan = control.plan_chat();
+    if !plan.delay.is_zero() {
+        tokio::time::sleep(plan.delay).await;
+    }
+    if let Some(failure) = plan.failure {
+        return wire::error(failure.status, failure.message);
+    }
+    let content =
+        if call.messages.is_empty() { String::new() } else { content(&control, &call, &plan) };
+    let reply = Reply { call: &call, content, delay_ns: nanos(plan.delay) };
+    let response = if call.stream {
+        let chunks = wire::ndjson_lines(&reply.stream_chunks());
+        wire::chunked("application/x-ndjson", chunks, plan.drop_connection)
+    } else if plan.drop_connection {
+        let body = reply.final_object(true).to_string().into_bytes();
+        let (head, tail) = body.split_at(body.len() / 2);
+        let chunks = vec![Bytes::copy_from_slice(head), Bytes::copy_from_slice(tail)];
+        wire::chunked("application/json; charset=utf-8", chunks, true)
+    } else {
+        axum::Json(reply.final_object(true)).into_response()
+    };
+    // The "generation" (the delay) is over and the body only carries out what is ready, so
+    // the call stops counting as in flight once the response is handed to the server.
+    drop(in_flight);
+    response
+}
+
+/// What the "model" says: a queued raw reply, a deliberate schema break, a scripted reply, or
+/// generated content that fits the requested format.
+fn content(control: &DoubleControl, call: &ChatCall, plan: &ChatPlan) -> String {
+    if let Some(raw) = &plan.raw_reply {
+        return raw.clone();
+    }
+    if plan.break_schema {
+        return match &call.format {
+            Some(Format::Schema(schema)) => violating_instance(schema).to_string(),
+            _ => "Sure! Here is my answer, not in JSON.".into(),
+        };
+    }
+    if let Some(scripted) = control.scripted_reply(call.last_user_message(), &call.system_prompt())
+    {
+        return scripted;
+    }
+    match &call.format {
+        Some(Format::Schema(schema)) => {
+            instance_for_schema(schema, &control.enum_preferences()).to_string()
+        }
+        Some(Format::Json) => json!({ "response": "ok from the Ollama double" }).to_string(),
+        None => "Hello from the Ollama double.".into(),
+    }
+}
+
+struct Reply<'a> {
+    call: &'a ChatCall,
+    content: String,
+    delay_ns: u64,
+}
+
+impl Reply<'_> {
+    /// The last object of a chat: the whole message when not streamed, an empty one when it
+    /// ends a stream, plus Ollama's statistics (durations in nanoseconds, counts in tokens).
+    fn final_object(&self, with_content: bool) -> Value {
+        let prompt_chars: usize = self.call.messages.iter().map(|(_, c)| c.chars().count()).sum();
+        let prompt_eval_count = tokens(prompt_chars);
+        let eval_count = tokens(self.content.chars().count());
+        let load_duration = 1_000_000u64;
+        let prompt_eval_duration = prompt_eval_count * 100_000;
+        let eval_duration = eval_count * 1_000_000;
+        let content = if with_content { self.content.as_str() } else { "" };
+        let done_reason = if self.call.messages.is_empty() { "load" } else { "stop" };
+        json!({
+            "model": self.call.model,
+            "created_at": wire::now_rfc3339(),
+            "message": { "role": "assistant", "content": content },
+            "done_reason": done_reason,
+            "done": true,
+            "total_duration": self.delay_ns + load_duration + prompt_eval_duration + eval_duration,
+            "load_duration": load_duration,
+            "prompt_eval_count": prompt_eval_count,
+            "prompt_eval_duration": prompt_eval_duration,
+            "eval_count": eval_count,
+            "eval_duration": eval_duration,
+        })
+    }
+
+    fn stream_chunks(&self) -> Vec<Value> {
+        let mut chunks: Vec<Value> = wire::token_pieces(&self.content)
+            .into_iter()
+            .map(|piece| {
+                json!({
+                    "model": self.call.model,
+                    "created_at": wire::now_rfc3339(),
+                    "message": { "role": "assistant", "content": piece },
+                    "done": false,
+                })
+            })
+            .collect();
+        chunks.push(self.final_object(false));
+        chunks
+    }
+}
+
+/// Roughly four characters per token, never zero.
+fn tokens(chars: usize) -> u64 {
+    u64::try_from(chars / 4 + 1).unwrap_or(u64::MAX)
+}
+
+fn nanos(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
