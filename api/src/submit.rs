@@ -142,8 +142,10 @@ struct Pusher {
     pool: PgPool,
     producer: Producer,
     max_backlog: u64,
-    /// Estimated messages waiting in Redis per kind (refreshed from Redis, bumped per push).
+    /// Messages waiting in Redis per kind, as last read from Redis (bumped by our own pushes).
     backlog: Arc<[AtomicU64; 2]>,
+    /// Pushes planned but not yet made, per kind: counted against the bound until they land.
+    planned: Arc<[AtomicU64; 2]>,
     redis_up: Arc<AtomicBool>,
 }
 
@@ -159,6 +161,7 @@ impl Pusher {
             producer,
             max_backlog,
             backlog: Arc::new([AtomicU64::new(0), AtomicU64::new(0)]),
+            planned: Arc::new([AtomicU64::new(0), AtomicU64::new(0)]),
             redis_up: Arc::new(AtomicBool::new(true)),
         };
         tokio::spawn(pusher.clone().refresh_loop(shutdown));
@@ -169,26 +172,36 @@ impl Pusher {
         &self.backlog[kind as usize]
     }
 
+    fn planned(&self, kind: JobKind) -> &AtomicU64 {
+        &self.planned[kind as usize]
+    }
+
     /// A task id when the job should be pushed right after its insert, `None` to leave it to
     /// the dispatcher (Redis down, or its queue already holds `max_backlog` messages).
     fn plan(&self, kind: JobKind) -> Option<String> {
         if !self.redis_up.load(Ordering::Relaxed) {
             return None;
         }
-        let slot = self.slot(kind);
-        slot.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-            (n < self.max_backlog).then_some(n + 1)
-        })
-        .ok()
-        .map(|_| Producer::new_task_id())
+        let waiting = self.slot(kind).load(Ordering::Relaxed);
+        self.planned(kind)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (waiting + n < self.max_backlog).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Producer::new_task_id())
     }
 
     fn unplan(&self, kind: JobKind, planned: bool) {
         if planned {
-            let _ = self
-                .slot(kind)
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+            self.landed(kind, 1);
         }
+    }
+
+    /// `n` planned pushes are over (made or abandoned).
+    fn landed(&self, kind: JobKind, n: u64) {
+        let _ = self
+            .planned(kind)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| Some(p.saturating_sub(n)));
     }
 
     fn push(&self, kind: JobKind, messages: Vec<(Uuid, String)>) {
@@ -197,7 +210,12 @@ impl Pusher {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.producer.push(kind, &messages).await {
+            let pushed = this.producer.push(kind, &messages).await;
+            if pushed.is_ok() {
+                this.slot(kind).fetch_add(messages.len() as u64, Ordering::Relaxed);
+            }
+            this.landed(kind, messages.len() as u64);
+            if let Err(e) = pushed {
                 // The jobs are safe in Postgres; forgetting the push lets the dispatcher retry it.
                 this.redis_up.store(false, Ordering::Relaxed);
                 let ids: Vec<Uuid> = messages.iter().map(|(id, _)| *id).collect();

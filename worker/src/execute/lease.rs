@@ -50,20 +50,24 @@ async fn keep(
     let mut renew = tokio::time::interval(lease / 3);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     renew.tick().await; // the claim itself just set the lease
+    let mut last_write = tokio::time::Instant::now() - PROGRESS_INTERVAL;
     loop {
         let pending = tokio::select! {
             biased;
-            _ = done.cancelled() => {
-                // Flush progress that arrived since the last write; the final write comes next.
-                return;
-            }
+            // The final write (finish) records the last progress; nothing to flush here.
+            _ = done.cancelled() => return,
             changed = progress.changed() => {
                 if changed.is_err() { return; }
-                tokio::time::sleep(PROGRESS_INTERVAL).await;
+                // Throttle: at most one progress write per interval, never delaying the stop.
+                tokio::select! {
+                    _ = done.cancelled() => return,
+                    _ = tokio::time::sleep_until(last_write + PROGRESS_INTERVAL) => {}
+                }
                 progress.borrow_and_update().clone()
             }
             _ = renew.tick() => None,
         };
+        last_write = tokio::time::Instant::now();
         match claims::renew(&pool, &token, lease, pending.as_ref()).await {
             Ok(LeaseState::Held { cancel_requested: true }) => ctx.stop(StopReason::Cancelled),
             Ok(LeaseState::Held { .. }) => {}

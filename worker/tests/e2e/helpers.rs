@@ -71,6 +71,10 @@ pub fn worker_config(stack: &Stack, name: &str) -> WorkerConfig {
 
 /// API + Ollama double, no worker yet; `DATA_DIR` holds a synthetic `GOOG.csv`.
 pub async fn stack_without_workers() -> Stack {
+    stack_without_workers_with(|_| {}).await
+}
+
+pub async fn stack_without_workers_with(adjust: impl FnOnce(&mut ApiConfig)) -> Stack {
     shared::telemetry::init_for_tests();
     let (db, redis) = (TestDb::new().await, RedisNamespace::new());
     let (data, results) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -82,6 +86,8 @@ pub async fn stack_without_workers() -> Stack {
         results_dir: results.path().to_owned(),
         queue_max_backlog: 2000,
     };
+    let mut config = config;
+    adjust(&mut config);
     let shutdown = CancellationToken::new();
     let app = Application::build(config, shutdown.clone()).await.unwrap();
     let base = format!("http://{}", app.local_addr());

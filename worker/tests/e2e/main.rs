@@ -4,3 +4,4 @@
 mod analysis;
 mod faults;
 mod helpers;
+mod queue;
