@@ -107,6 +107,14 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+async fn template_exists(conn: &mut PgConnection, template: &str) -> bool {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)")
+        .bind(template)
+        .fetch_one(conn)
+        .await
+        .expect("query pg_database")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,12 +125,4 @@ mod tests {
         assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
         assert_eq!(with_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
     }
-}
-
-async fn template_exists(conn: &mut PgConnection, template: &str) -> bool {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)")
-        .bind(template)
-        .fetch_one(conn)
-        .await
-        .expect("query pg_database")
 }
