@@ -27,7 +27,10 @@ impl QueueMessage {
     /// acknowledge, never a reason to stop consuming (APALIS.md pitfall 5).
     pub fn decode(bytes: &[u8]) -> Result<Self, String> {
         let msg: Self = serde_json::from_slice(bytes).map_err(|e| {
-            format!("undecodable message ({e}): {:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)]))
+            format!(
+                "undecodable message ({e}): {:?}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+            )
         })?;
         if msg.v != Self::VERSION {
             return Err(format!("unsupported message version {} for job {}", msg.v, msg.job_id));
@@ -49,7 +52,12 @@ mod tests {
     #[test]
     fn garbage_and_unknown_versions_are_errors_not_panics() {
         assert!(QueueMessage::decode(b"\x00\xffnot json").is_err());
-        assert!(QueueMessage::decode(br#"{"v":2,"job_id":"0190b6b2-8f1e-7c3a-9b1d-1a2b3c4d5e6f","kind":"analysis"}"#).is_err());
+        assert!(
+            QueueMessage::decode(
+                br#"{"v":2,"job_id":"0190b6b2-8f1e-7c3a-9b1d-1a2b3c4d5e6f","kind":"analysis"}"#
+            )
+            .is_err()
+        );
         assert!(QueueMessage::decode(br#"{"job_id":42}"#).is_err());
     }
 }

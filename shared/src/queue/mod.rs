@@ -39,7 +39,12 @@ pub fn wake_channel(prefix: &str, kind: JobKind) -> String {
 /// `batch_size(1)`: a prefetch buffer starves the heartbeat (APALIS.md pitfall 1).
 /// `lock_tasks(false)`: the Redis-side lock only costs an O(backlog) LREM per task; our lease
 /// lives in Postgres. `emit_events(false)`: nobody subscribes to apalis' own events.
-pub fn apalis_config(prefix: &str, kind: JobKind, heartbeat: Duration, missed: usize) -> apalis_redis::Config {
+pub fn apalis_config(
+    prefix: &str,
+    kind: JobKind,
+    heartbeat: Duration,
+    missed: usize,
+) -> apalis_redis::Config {
     apalis_redis::Config::default()
         .queue(queue_name(prefix, kind))
         .batch_size(1)
@@ -62,7 +67,10 @@ pub async fn connect(url: &str) -> redis::RedisResult<ConnectionManager> {
 
 /// [`connect`], retrying for up to `patience` while Redis is still starting (compose starts
 /// every service together).
-pub async fn connect_with_retry(url: &str, patience: Duration) -> anyhow::Result<ConnectionManager> {
+pub async fn connect_with_retry(
+    url: &str,
+    patience: Duration,
+) -> anyhow::Result<ConnectionManager> {
     let deadline = tokio::time::Instant::now() + patience;
     loop {
         match connect(url).await {

@@ -95,7 +95,11 @@ impl Producer {
 
     /// For each task id: is its message still waiting or being worked on (not yet acknowledged)?
     /// A task whose data is gone (Redis restarted or wiped) or that is acknowledged is not.
-    pub async fn pending(&self, kind: JobKind, task_ids: &[String]) -> Result<Vec<bool>, QueueError> {
+    pub async fn pending(
+        &self,
+        kind: JobKind,
+        task_ids: &[String],
+    ) -> Result<Vec<bool>, QueueError> {
         let config = self.config(kind);
         let mut pipe = redis::pipe();
         for id in task_ids {
