@@ -107,6 +107,9 @@ fn journal_text_is_limited_in_characters_not_bytes() {
 
 #[test]
 fn training_needs_enough_bars_for_its_windows() {
-    assert_eq!(training::min_bars(120, 24), 240);
-    assert_eq!(training::min_bars(60, 5), 72);
+    // Faithful: 10 % test must hold a horizon, the rest more than one input window.
+    assert_eq!(training::min_bars(120, 24, false), 240);
+    assert_eq!(training::min_bars(60, 5, false), 67);
+    // Honest: the last 10 % of the training region must also hold a horizon.
+    assert_eq!(training::min_bars(120, 24, true), 266);
 }

@@ -77,10 +77,13 @@ impl TrainingInput {
         self.input_size.unwrap_or_else(|| (self.horizon * 5).min(MAX_INPUT_SIZE as u32))
     }
 
-    /// The evaluation needs a test region (last 10 %) holding at least one horizon, and a
-    /// training region holding at least one input window plus one horizon.
+    /// The evaluation needs a test region (last 10 %) holding at least one horizon and a
+    /// fitting region longer than one input window; the honest recipe also needs a validation
+    /// tail (last 10 % of the training region) holding one horizon. The worker's forecast crate
+    /// applies the same rule; this copy lets the API reject inline data at submission.
     pub fn check_bar_count(&self, bars: usize) -> Result<(), String> {
-        let need = min_bars(self.effective_input_size() as usize, self.horizon as usize);
+        let honest = self.recipe.as_deref() != Some("faithful");
+        let need = min_bars(self.effective_input_size() as usize, self.horizon as usize, honest);
         if bars < need {
             return Err(format!(
                 "{bars} bars are too few for input_size {} and horizon {}: at least {need} needed",
@@ -92,15 +95,15 @@ impl TrainingInput {
     }
 }
 
-/// Smallest series length N with floor(N/10) >= h and N - floor(N/10) >= L + h.
-pub fn min_bars(input_size: usize, horizon: usize) -> usize {
-    let by_test = 10 * horizon;
-    // N - floor(N/10) >= L + h  <=>  ceil(9N/10) >= L + h (approximately); search upward.
-    let mut n = by_test.max(input_size + horizon);
-    while n - n / 10 < input_size + horizon || n / 10 < horizon {
-        n += 1;
-    }
-    n
+/// Smallest series length that the evaluation split accepts (see `check_bar_count`).
+pub fn min_bars(input_size: usize, horizon: usize, honest: bool) -> usize {
+    let fits = |n: usize| {
+        let test = n / 10;
+        let train = n - test;
+        let validation = if honest { train / 10 } else { 0 };
+        test >= horizon && (!honest || validation >= horizon) && train - validation > input_size
+    };
+    (1..).find(|&n| fits(n)).expect("some length always fits")
 }
 
 fn one_of(s: &str, allowed: &[&str]) -> Result<String, String> {
