@@ -12,7 +12,7 @@ use super::{IsoDate, JobKind, ModelName, Symbol};
 use crate::field_error::FieldError;
 use crate::market::DataSource;
 
-mod training;
+pub(crate) mod training;
 mod walk;
 
 pub use training::TrainingInput;

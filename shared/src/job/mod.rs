@@ -10,6 +10,11 @@ pub use input::{
 };
 pub use record::{Job, Progress};
 
+/// Bounds of the training input (the worker checks they match the model's own).
+pub mod input_bounds {
+    pub use super::input::training::{MAX_HORIZON, MAX_INPUT_SIZE, MAX_STEPS};
+}
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

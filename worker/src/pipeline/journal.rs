@@ -3,20 +3,32 @@
 use serde_json::json;
 use shared::job::JournalInput;
 
-use super::{llm::{Step, ask}, prompts, report};
+use super::{
+    llm::{Step, ask},
+    prompts, report,
+};
 use crate::{
     execute::{Artifact, JobContext, JobError, JobOutput},
     runtime::Runtime,
 };
 
-pub async fn run(rt: &Runtime, input: &JournalInput, ctx: &JobContext) -> Result<JobOutput, JobError> {
+pub async fn run(
+    rt: &Runtime,
+    input: &JournalInput,
+    ctx: &JobContext,
+) -> Result<JobOutput, JobError> {
     let model = input.model.as_ref().map_or(rt.config.ollama.model.as_str(), |m| m.as_str());
     ctx.step(20.0, "review", "the coach reads the entry")?;
     let mut user = format!("Journal entry:\n{}", input.text);
     if let Some(context) = &input.context {
         user.push_str(&format!("\n\nContext: {context}"));
     }
-    let review = ask(rt, ctx, Step { model, system: prompts::JOURNAL_SYSTEM, user, schema: prompts::journal_schema() }).await?;
+    let review = ask(
+        rt,
+        ctx,
+        Step { model, system: prompts::JOURNAL_SYSTEM, user, schema: prompts::journal_schema() },
+    )
+    .await?;
     ctx.step(90.0, "report", "writing the report")?;
     let result = json!({
         "task": "journal",
@@ -26,6 +38,9 @@ pub async fn run(rt: &Runtime, input: &JournalInput, ctx: &JobContext) -> Result
         "advice": review["advice"],
         "model": model,
     });
-    let files = vec![Artifact::json("result.json", &result), Artifact::new("report.md", report::journal(&result))];
+    let files = vec![
+        Artifact::json("result.json", &result),
+        Artifact::new("report.md", report::journal(&result)),
+    ];
     Ok(JobOutput { result, files })
 }

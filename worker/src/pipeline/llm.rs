@@ -45,7 +45,11 @@ fn to_job_error(rt: &Runtime, model: &str, e: LlmError) -> JobError {
         }
         return JobError::permanent(e.to_string());
     }
-    if e.is_transient() { JobError::transient(e.to_string()) } else { JobError::permanent(e.to_string()) }
+    if e.is_transient() {
+        JobError::transient(e.to_string())
+    } else {
+        JobError::permanent(e.to_string())
+    }
 }
 
 /// At start-up: make sure the default model is there, pulling it when `OLLAMA_PULL=true`.

@@ -8,7 +8,12 @@ use shared::{
     market::{self, Bar},
 };
 
-use super::{llm::{Step, ask}, prompts, report};
+use super::{
+    data::load_bars,
+    forecast_context,
+    llm::{Step, ask},
+    prompts, report,
+};
 use crate::{
     execute::{Artifact, JobContext, JobError, JobOutput},
     runtime::Runtime,
@@ -17,25 +22,51 @@ use crate::{
 /// Bars shown to the model verbatim (the rest is summarised by the indicators).
 const RECENT_BARS: usize = 20;
 
-pub async fn run(rt: &Runtime, input: &MarketInput, ctx: &JobContext) -> Result<JobOutput, JobError> {
+pub async fn run(
+    rt: &Runtime,
+    input: &MarketInput,
+    ctx: &JobContext,
+) -> Result<JobOutput, JobError> {
     let symbol = input.symbol.as_str();
     let date = input.date.date();
     let model = input.model.as_ref().map_or(rt.config.ollama.model.as_str(), |m| m.as_str());
 
     ctx.step(5.0, "loading_data", format!("loading bars for {symbol} up to {date}"))?;
-    let bars = load(rt, input).await?;
+    let bars = load_bars(rt, input.data.as_ref(), symbol).await?;
     let history = market::bars_up_to(&bars, date);
     let Some(last) = history.last() else {
         let first = bars.first().map_or("none".to_owned(), |b| b.time.date().to_string());
-        return Err(JobError::permanent(format!("no bars for {symbol} on or before {date}: the data starts at {first}")));
+        return Err(JobError::permanent(format!(
+            "no bars for {symbol} on or before {date}: the data starts at {first}"
+        )));
     };
 
     ctx.step(15.0, "indicators", format!("computing indicators over {} bars", history.len()))?;
-    let snapshot = indicators::compute(history).map_err(|e| JobError::permanent(format!("{symbol} up to {date}: {e}")))?;
-    let facts = facts(symbol, &date.to_string(), &snapshot, history, input.question.as_deref());
+    let snapshot = indicators::compute(history)
+        .map_err(|e| JobError::permanent(format!("{symbol} up to {date}: {e}")))?;
+    ctx.step(20.0, "forecast", "looking for a trained forecasting model")?;
+    let model_forecast = forecast_context::latest(rt, symbol, date, history).await;
+    let mut facts = facts(symbol, &date.to_string(), &snapshot, history, input.question.as_deref());
+    if let Some(f) = &model_forecast {
+        facts.push_str(&format!(
+            "\n\nForecast of the next {} bars by a model trained on data up to {} (served by {}; \
+             holdout skill vs naive {}): {:?}\nModel verdict: {}",
+            f.horizon_bars, f.trained_through, f.served_by, f.skill_vs_naive, f.forecast, f.verdict
+        ));
+    }
 
     ctx.step(25.0, "analyst_report", "the analyst reads the chart")?;
-    let analyst = ask(rt, ctx, Step { model, system: prompts::ANALYST_SYSTEM, user: facts.clone(), schema: prompts::analyst_schema() }).await?;
+    let analyst = ask(
+        rt,
+        ctx,
+        Step {
+            model,
+            system: prompts::ANALYST_SYSTEM,
+            user: facts.clone(),
+            schema: prompts::analyst_schema(),
+        },
+    )
+    .await?;
 
     ctx.step(45.0, "bull_case", "arguing the bull case")?;
     let bull = ask(rt, ctx, case_step(model, "bull (for buying)", &facts, &analyst)).await?;
@@ -48,7 +79,12 @@ pub async fn run(rt: &Runtime, input: &MarketInput, ctx: &JobContext) -> Result<
         "{facts}\n\nAnalyst report:\n{analyst}\n\nBull case:\n{bull}\n\nBear case:\n{bear}\n\n\
          Decide BUY, SELL or HOLD for {symbol} as of {date}."
     );
-    let decision = ask(rt, ctx, Step { model, system: prompts::JUDGE_SYSTEM, user, schema: prompts::decision_schema() }).await?;
+    let decision = ask(
+        rt,
+        ctx,
+        Step { model, system: prompts::JUDGE_SYSTEM, user, schema: prompts::decision_schema() },
+    )
+    .await?;
 
     ctx.step(95.0, "report", "writing the report")?;
     let result = json!({
@@ -66,6 +102,7 @@ pub async fn run(rt: &Runtime, input: &MarketInput, ctx: &JobContext) -> Result<
         "bull_case": bull,
         "bear_case": bear,
         "model": model,
+        "forecast": model_forecast,
     });
     let files = vec![
         Artifact::json("result.json", &result),
@@ -74,28 +111,33 @@ pub async fn run(rt: &Runtime, input: &MarketInput, ctx: &JobContext) -> Result<
     Ok(JobOutput { result, files })
 }
 
-async fn load(rt: &Runtime, input: &MarketInput) -> Result<Vec<Bar>, JobError> {
-    let (source, symbol, dir) = (input.data.clone(), input.symbol.as_str().to_owned(), rt.config.data_dir.clone());
-    tokio::task::spawn_blocking(move || market::load_bars(source.as_ref(), &symbol, &dir))
-        .await
-        .map_err(|e| JobError::transient(format!("loading market data panicked: {e}")))?
-        .map_err(|e| if e.is_permanent() { JobError::permanent(e.to_string()) } else { JobError::transient(e.to_string()) })
-}
-
 fn case_step<'a>(model: &'a str, side: &str, facts: &str, analyst: &Value) -> Step<'a> {
     Step {
         model,
         system: prompts::DEBATER_SYSTEM,
-        user: format!("{facts}\n\nAnalyst report:\n{analyst}\n\nMake the strongest honest {side} case."),
+        user: format!(
+            "{facts}\n\nAnalyst report:\n{analyst}\n\nMake the strongest honest {side} case."
+        ),
         schema: prompts::case_schema(),
     }
 }
 
 /// The figures every step sees: indicators and the last bars, all on or before the date.
-fn facts(symbol: &str, date: &str, snapshot: &IndicatorSnapshot, history: &[Bar], question: Option<&str>) -> String {
+fn facts(
+    symbol: &str,
+    date: &str,
+    snapshot: &IndicatorSnapshot,
+    history: &[Bar],
+    question: Option<&str>,
+) -> String {
     let recent: Vec<String> = history[history.len().saturating_sub(RECENT_BARS)..]
         .iter()
-        .map(|b| format!("{} O {:.4} H {:.4} L {:.4} C {:.4} V {:.0}", b.time, b.open, b.high, b.low, b.close, b.volume))
+        .map(|b| {
+            format!(
+                "{} O {:.4} H {:.4} L {:.4} C {:.4} V {:.0}",
+                b.time, b.open, b.high, b.low, b.close, b.volume
+            )
+        })
         .collect();
     let indicators = serde_json::to_string_pretty(snapshot).expect("snapshots serialise");
     let mut text = format!(
@@ -116,8 +158,16 @@ mod tests {
     use shared::market::BarTime;
 
     fn bar(day: u32, close: f64) -> Bar {
-        let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(day as u64);
-        Bar { time: BarTime::Date(date), open: close, high: close + 1.0, low: close - 1.0, close, volume: 1000.0 }
+        let date =
+            chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(day as u64);
+        Bar {
+            time: BarTime::Date(date),
+            open: close,
+            high: close + 1.0,
+            low: close - 1.0,
+            close,
+            volume: 1000.0,
+        }
     }
 
     #[test]

@@ -28,13 +28,26 @@ async fn a_market_analysis_goes_from_queued_to_succeeded_with_a_decision_and_fil
     assert!((0.0..=1.0).contains(&confidence));
     assert!(!result["rationale"].as_str().unwrap().is_empty());
     assert!(result["risks"].as_array().unwrap().iter().all(Value::is_string));
-    for indicator in ["sma_20", "sma_50", "sma_200", "ema_12", "ema_26", "macd", "rsi_14", "bollinger_upper", "atr_14", "return_20", "volatility_20"] {
+    for indicator in [
+        "sma_20",
+        "sma_50",
+        "sma_200",
+        "ema_12",
+        "ema_26",
+        "macd",
+        "rsi_14",
+        "bollinger_upper",
+        "atr_14",
+        "return_20",
+        "volatility_20",
+    ] {
         assert!(result["indicators"][indicator].is_number(), "{indicator} in {result}");
     }
     assert_eq!(result["date"], "2010-06-01");
 
     let dir = stack.result_dir(id);
-    let stored: Value = serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap()).unwrap();
+    let stored: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap()).unwrap();
     assert_eq!(&stored, result);
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(report.starts_with("# GOOG"), "{report}");
@@ -122,7 +135,10 @@ async fn a_date_before_the_data_fails_clearly() {
 
 #[tokio::test]
 async fn real_goog_data_is_analysed_when_available() {
-    let Some(dir) = testkit::data::shared_data_or_skip("real_goog_data_is_analysed_when_available") else { return };
+    let Some(dir) = testkit::data::shared_data_or_skip("real_goog_data_is_analysed_when_available")
+    else {
+        return;
+    };
     let stack = stack().await;
     std::fs::copy(dir.join("GOOG.csv"), stack.data.path().join("REAL.csv")).unwrap();
     let body = serde_json::json!({"kind": "analysis", "input": {"task": "market", "symbol": "GOOG", "date": "2010-06-01",
@@ -142,7 +158,10 @@ async fn events_stream_progress_until_the_job_is_final() {
     let id = job["id"].as_str().unwrap();
     let body = stack.client.get(format!("{}/jobs/{id}/events", stack.base)).send().await.unwrap();
     assert_eq!(body.headers()["content-type"], "text/event-stream");
-    let text = tokio::time::timeout(LIMIT, body.text()).await.expect("the stream ends when the job is final").unwrap();
+    let text = tokio::time::timeout(LIMIT, body.text())
+        .await
+        .expect("the stream ends when the job is final")
+        .unwrap();
     let updates: Vec<Value> = text
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
@@ -150,9 +169,23 @@ async fn events_stream_progress_until_the_job_is_final() {
         .collect();
     assert!(updates.len() >= 2, "{text}");
     assert_eq!(updates.last().unwrap()["status"], "succeeded");
-    let artifacts: Value = stack.client.get(format!("{}/jobs/{id}/artifacts", stack.base)).send().await.unwrap().json().await.unwrap();
-    let names: Vec<&str> = artifacts.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let artifacts: Value = stack
+        .client
+        .get(format!("{}/jobs/{id}/artifacts", stack.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> =
+        artifacts.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["report.md", "result.json"]);
-    let report = stack.client.get(format!("{}/jobs/{id}/artifacts/report.md", stack.base)).send().await.unwrap();
+    let report = stack
+        .client
+        .get(format!("{}/jobs/{id}/artifacts/report.md", stack.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(report.headers()["content-type"], "text/markdown; charset=utf-8");
 }

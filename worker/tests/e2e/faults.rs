@@ -41,7 +41,10 @@ async fn a_transient_ollama_failure_is_retried_and_succeeds() {
     let (done, seen) = stack.wait_final(job["id"].as_str().unwrap(), LIMIT).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["attempts"], 2);
-    assert!(seen.iter().any(|(status, stage)| status == "queued" && stage == "retrying") || done["attempts"] == 2);
+    assert!(
+        seen.iter().any(|(status, stage)| status == "queued" && stage == "retrying")
+            || done["attempts"] == 2
+    );
 }
 
 #[tokio::test]
@@ -52,7 +55,10 @@ async fn a_permanent_ollama_error_fails_the_job_at_once_with_ollamas_message() {
     let (done, _) = stack.wait_final(job["id"].as_str().unwrap(), LIMIT).await;
     assert_eq!(done["status"], "failed");
     assert_eq!(done["attempts"], 1);
-    assert!(done["error"].as_str().unwrap().contains("invalid options: num_ctx must be positive"), "{done}");
+    assert!(
+        done["error"].as_str().unwrap().contains("invalid options: num_ctx must be positive"),
+        "{done}"
+    );
 }
 
 #[tokio::test]
@@ -75,7 +81,10 @@ async fn an_unreachable_ollama_is_retried_up_to_max_attempts_then_fails_in_plain
     assert_eq!(done["status"], "failed");
     assert_eq!(done["attempts"], 3);
     let error = done["error"].as_str().unwrap();
-    assert!(error.starts_with("gave up after 3 attempts") && error.contains("is Ollama running"), "{error}");
+    assert!(
+        error.starts_with("gave up after 3 attempts") && error.contains("is Ollama running"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -110,7 +119,10 @@ async fn a_job_whose_worker_died_is_rerun_by_another_after_its_lease_expires() {
     let job = stack.submit(&journal("Doubled down.")).await;
     let id = id_of(&job);
     // A worker claims it and dies without a trace: no renewals, no result.
-    let claimed = shared::db::claims::claim(&stack.api_state.pool, id, "dead-worker", Duration::from_secs(2)).await.unwrap();
+    let claimed =
+        shared::db::claims::claim(&stack.api_state.pool, id, "dead-worker", Duration::from_secs(2))
+            .await
+            .unwrap();
     assert!(claimed.is_some());
     stack.start_worker("survivor").await;
     let (done, _) = stack.wait_final(&id.to_string(), LIMIT).await;
@@ -124,7 +136,8 @@ async fn poison_messages_are_dropped_and_the_worker_keeps_working() {
     let producer = &stack.api_state.producer;
     let config = producer.config(JobKind::Analysis).clone();
     let mut conn = producer.connection();
-    let garbage = apalis_core::task::builder::TaskBuilder::new(b"\x00not json at all".to_vec()).build();
+    let garbage =
+        apalis_core::task::builder::TaskBuilder::new(b"\x00not json at all".to_vec()).build();
     apalis_redis::queries::push_tasks(&mut conn, &config, &[garbage]).await.unwrap();
     // A well-formed message for a job that does not exist.
     producer.push(JobKind::Analysis, &[(Uuid::now_v7(), Producer::new_task_id())]).await.unwrap();
@@ -139,7 +152,9 @@ async fn analysis_never_exceeds_its_concurrency_in_llm_calls() {
     stack.ollama.set_chat_delay(Duration::from_millis(100));
     let mut ids = Vec::new();
     for i in 0..8 {
-        ids.push(stack.submit(&journal(&format!("entry {i}"))).await["id"].as_str().unwrap().to_owned());
+        ids.push(
+            stack.submit(&journal(&format!("entry {i}"))).await["id"].as_str().unwrap().to_owned(),
+        );
     }
     for id in &ids {
         assert_eq!(stack.wait_final(id, LIMIT).await.0["status"], "succeeded");

@@ -14,7 +14,8 @@ pub struct Stack {
     pub data: tempfile::TempDir,
     pub results: tempfile::TempDir,
     pub api_state: api::state::AppState,
-    pub workers: Vec<(Arc<Runtime>, CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>)>,
+    pub workers:
+        Vec<(Arc<Runtime>, CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>)>,
     shutdown: CancellationToken,
     pub redis: RedisNamespace,
     pub db: TestDb,
@@ -78,7 +79,8 @@ pub async fn stack_without_workers_with(adjust: impl FnOnce(&mut ApiConfig)) -> 
     shared::telemetry::init_for_tests();
     let (db, redis) = (TestDb::new().await, RedisNamespace::new());
     let (data, results) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    std::fs::write(data.path().join("GOOG.csv"), testkit::data::synthetic_daily_csv(600, 7)).unwrap();
+    std::fs::write(data.path().join("GOOG.csv"), testkit::data::synthetic_daily_csv(600, 7))
+        .unwrap();
     let config = ApiConfig {
         common: common(&db, &redis),
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -118,7 +120,11 @@ impl Stack {
         self.start_worker_with(name, |_| {}).await
     }
 
-    pub async fn start_worker_with(&mut self, name: &str, adjust: impl FnOnce(&mut WorkerConfig)) -> Arc<Runtime> {
+    pub async fn start_worker_with(
+        &mut self,
+        name: &str,
+        adjust: impl FnOnce(&mut WorkerConfig),
+    ) -> Arc<Runtime> {
         let mut config = worker_config(self, name);
         adjust(&mut config);
         let stop = CancellationToken::new();
@@ -136,7 +142,14 @@ impl Stack {
     }
 
     pub async fn job(&self, id: &str) -> Value {
-        self.client.get(format!("{}/jobs/{id}", self.base)).send().await.unwrap().json().await.unwrap()
+        self.client
+            .get(format!("{}/jobs/{id}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Polls until the job is final; returns it and every (status, stage) seen on the way.
@@ -145,14 +158,20 @@ impl Stack {
         let mut seen: Vec<(String, String)> = Vec::new();
         loop {
             let job = self.job(id).await;
-            let step = (job["status"].as_str().unwrap().to_owned(), job["progress"]["stage"].as_str().unwrap_or("").to_owned());
+            let step = (
+                job["status"].as_str().unwrap().to_owned(),
+                job["progress"]["stage"].as_str().unwrap_or("").to_owned(),
+            );
             if seen.last() != Some(&step) {
                 seen.push(step);
             }
             if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap()) {
                 return (job, seen);
             }
-            assert!(tokio::time::Instant::now() < deadline, "job {id} not final after {limit:?}: {job}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "job {id} not final after {limit:?}: {job}"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }

@@ -5,3 +5,4 @@ mod analysis;
 mod faults;
 mod helpers;
 mod queue;
+mod training;

@@ -41,8 +41,10 @@ async fn a_burst_beyond_the_redis_backlog_waits_in_postgres_and_every_job_comple
     let config = stack.api_state.producer.config(JobKind::Analysis).clone();
     let mut conn = stack.api_state.producer.connection();
     janitor::clean(&mut conn, &config, usize::MAX).await.unwrap();
-    let data: usize = redis::cmd("HLEN").arg(config.job_data_hash()).query_async(&mut conn).await.unwrap();
-    let done: usize = redis::cmd("SCARD").arg(config.done_jobs_set()).query_async(&mut conn).await.unwrap();
+    let data: usize =
+        redis::cmd("HLEN").arg(config.job_data_hash()).query_async(&mut conn).await.unwrap();
+    let done: usize =
+        redis::cmd("SCARD").arg(config.done_jobs_set()).query_async(&mut conn).await.unwrap();
     assert_eq!((data, done), (0, 0), "acknowledged task data is deleted");
     let metas = stack.redis.keys().await.into_iter().filter(|k| k.contains(":meta:")).count();
     assert_eq!(metas, 0);
@@ -59,7 +61,10 @@ async fn jobs_whose_messages_redis_lost_are_pushed_again() {
         redis::cmd("DEL").arg(&key).query_async::<()>(&mut conn).await.unwrap();
     }
     // Make the push look old enough to be checked.
-    sqlx::query("UPDATE jobs SET enqueued_at = now() - interval '1 hour'").execute(&stack.api_state.pool).await.unwrap();
+    sqlx::query("UPDATE jobs SET enqueued_at = now() - interval '1 hour'")
+        .execute(&stack.api_state.pool)
+        .await
+        .unwrap();
     let lost = shared::queue::dispatcher::recover_lost_pushes(
         &stack.api_state.pool,
         &stack.api_state.producer,

@@ -10,7 +10,7 @@ use crate::market::DataSource;
 
 pub const MAX_HORIZON: u64 = 720;
 pub const MAX_INPUT_SIZE: u64 = 5_000;
-pub const MAX_STEPS: u64 = 20_000;
+pub const MAX_STEPS: u64 = 10_000;
 
 /// A forecasting model to train. Optional hyper-parameters override N-HiTS defaults
 /// (NeuralForecast's); `None` means "use the default".

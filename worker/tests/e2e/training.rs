@@ -1,0 +1,113 @@
+//! Training jobs through the whole system, and their forecasts feeding market analysis.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{market, stack};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// A small network and few steps: the test checks the plumbing, the forecast crate's own tests
+/// and benchmark check the model.
+fn small_training(symbol: &str, steps: u32) -> Value {
+    json!({"kind": "training", "input": {"symbol": symbol, "model": "nhits", "horizon": 5, "input_size": 20,
+        "max_steps": steps, "mlp_width": 32, "windows_batch_size": 64, "seed": 1}})
+}
+
+#[tokio::test]
+async fn a_training_job_reports_steps_and_stores_its_model_metrics_and_forecast() {
+    let stack = stack().await;
+    let job = stack.submit(&small_training("GOOG", 60)).await;
+    let id = job["id"].as_str().unwrap();
+    let (done, seen) = stack.wait_final(id, LIMIT).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(seen.iter().any(|(_, stage)| stage == "training"), "{seen:?}");
+
+    let r = &done["result"];
+    assert_eq!(r["model_id"], done["id"]);
+    assert_eq!(r["data_range"]["bars"], 600);
+    assert_eq!(r["device"], "cpu");
+    assert!(r["parameter_count"].as_u64().unwrap() > 0);
+    for who in ["nhits", "naive", "drift"] {
+        for metric in ["mae", "rmse", "mape", "mase"] {
+            assert!(r["metrics"][who][metric].is_number(), "{who}.{metric} in {r}");
+        }
+    }
+    let skill = r["skill_vs_naive"].as_f64().unwrap();
+    let expected = 1.0
+        - r["metrics"]["nhits"]["mase"].as_f64().unwrap()
+            / r["metrics"]["naive"]["mase"].as_f64().unwrap();
+    assert!((skill - expected).abs() < 1e-9);
+    assert!(["nhits", "naive", "drift"].contains(&r["served_by"].as_str().unwrap()), "{r}");
+    assert!(r["verdict"].as_str().unwrap().contains("naive"));
+    assert_eq!(r["forecast"].as_array().unwrap().len(), 5);
+    assert!(r["sizes"]["test"].as_u64().unwrap() >= 5);
+
+    let dir = stack.result_dir(id);
+    for file in ["model.safetensors", "model.json", "metrics.json", "forecast.csv"] {
+        assert!(dir.join(file).exists(), "{file}");
+    }
+    let csv = std::fs::read_to_string(dir.join("forecast.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 6, "header + horizon rows: {csv}");
+    let card: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("model.json")).unwrap()).unwrap();
+    assert_eq!(card["metadata"]["symbol"], "GOOG");
+
+    // A later analysis of the symbol uses the model, forecasting from bars up to its date.
+    let analysis = stack.submit(&market("GOOG", "2012-01-02")).await;
+    let (done, _) = stack.wait_final(analysis["id"].as_str().unwrap(), LIMIT).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["result"]["forecast"]["model_job"], json!(id));
+    assert_eq!(done["result"]["forecast"]["forecast"].as_array().unwrap().len(), 5);
+    let report =
+        std::fs::read_to_string(stack.result_dir(done["id"].as_str().unwrap()).join("report.md"))
+            .unwrap();
+    assert!(report.contains("## Model forecast"), "{report}");
+    assert!(
+        stack
+            .ollama
+            .chat_requests()
+            .iter()
+            .any(|c| c["messages"].to_string().contains("Forecast of the next 5 bars"))
+    );
+
+    // An analysis dated before the model's data ended must not use it (it has seen the future).
+    let early = stack.submit(&market("GOOG", "2010-06-01")).await;
+    let (done, _) = stack.wait_final(early["id"].as_str().unwrap(), LIMIT).await;
+    assert!(done["result"]["forecast"].is_null(), "{}", done["result"]["forecast"]);
+}
+
+#[tokio::test]
+async fn a_training_job_is_cancelled_between_steps() {
+    let stack = stack().await;
+    let job = stack.submit(&small_training("GOOG", 10_000)).await;
+    let id = job["id"].as_str().unwrap();
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    loop {
+        let job = stack.job(id).await;
+        if job["progress"]["stage"] == "training"
+            && job["progress"]["detail"]["step"].as_u64().unwrap_or(0) > 0
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "training never started: {job}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let r = stack.client.post(format!("{}/jobs/{id}/cancel", stack.base)).send().await.unwrap();
+    assert_eq!(r.status(), 202);
+    let (done, _) = stack.wait_final(id, LIMIT).await;
+    assert_eq!(done["status"], "cancelled", "{done}");
+    assert!(!stack.result_dir(id).join("model.safetensors").exists());
+}
+
+#[tokio::test]
+async fn too_little_data_for_the_windows_is_a_permanent_error() {
+    let stack = stack().await;
+    let body = json!({"kind": "training", "input": {"symbol": "GOOG", "model": "nhits", "horizon": 100, "input_size": 500}});
+    let job = stack.submit(&body).await;
+    let (done, _) = stack.wait_final(job["id"].as_str().unwrap(), LIMIT).await;
+    assert_eq!(done["status"], "failed");
+    assert_eq!(done["attempts"], 1);
+    assert!(done["error"].as_str().unwrap().contains("too few bars"), "{done}");
+}
