@@ -173,3 +173,101 @@ async fn an_attempt_over_its_timeout_is_stopped_retried_then_failed() {
     assert_eq!(done["attempts"], 3);
     assert!(done["error"].as_str().unwrap().contains("timed out after"), "{done}");
 }
+
+#[tokio::test]
+async fn a_postgres_outage_mid_job_delays_the_result_but_loses_nothing() {
+    let mut stack = stack_without_workers().await;
+    let proxy = testkit::ChaosProxy::start("127.0.0.1:5432").await;
+    let url = proxy.url_through(&stack.db.url);
+    stack.start_worker_with("w1", |c| c.common.database_url = url).await;
+    stack.ollama.set_chat_delay(Duration::from_millis(1500));
+    let job = stack.submit(&journal("Postgres blinked while I traded.")).await;
+    let id = job["id"].as_str().unwrap();
+    stack.wait_status(id, "running", LIMIT).await;
+    proxy.r#break(); // the worker loses Postgres while the LLM call is in flight
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    proxy.restore();
+    let (done, _) = stack.wait_final(id, LIMIT).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+}
+
+#[tokio::test]
+async fn a_redis_outage_restarts_the_consumers_and_every_job_still_completes() {
+    let mut stack = stack_without_workers().await;
+    let proxy = testkit::ChaosProxy::start("127.0.0.1:6379").await;
+    let url = proxy.url_through(&stack.redis.url);
+    stack.start_worker_with("w1", |c| c.common.redis_url = url).await;
+    stack.ollama.set_chat_delay(Duration::from_millis(300));
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(
+            stack.submit(&journal(&format!("before the outage {i}"))).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    proxy.r#break();
+    for i in 0..4 {
+        ids.push(
+            stack.submit(&journal(&format!("during the outage {i}"))).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    proxy.restore();
+    for id in &ids {
+        let (done, _) = stack.wait_final(id, Duration::from_secs(60)).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+    }
+    let attempts: i32 = sqlx::query_scalar("SELECT max(attempts) FROM jobs")
+        .fetch_one(&stack.api_state.pool)
+        .await
+        .unwrap();
+    assert!(attempts <= 2, "a Redis blip costs at most one extra attempt");
+}
+
+#[tokio::test]
+async fn sigterm_lets_running_jobs_finish_within_the_grace_period() {
+    let mut stack = stack_without_workers().await;
+    let rt = stack.start_worker("w1").await;
+    stack.ollama.set_chat_delay(Duration::from_millis(800));
+    let job = stack.submit(&journal("Closed the day flat.")).await;
+    let id = job["id"].as_str().unwrap();
+    stack.wait_status(id, "running", LIMIT).await;
+    let (_, stop, handle) = stack.workers.pop().unwrap();
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .expect("the worker exits within its grace period")
+        .unwrap()
+        .unwrap();
+    assert!(rt.inflight.is_empty());
+    assert_eq!(stack.job(id).await["status"], "succeeded");
+}
+
+#[tokio::test]
+async fn a_job_still_running_when_the_grace_period_ends_is_handed_back_at_once() {
+    let mut stack = stack_without_workers().await;
+    stack.start_worker_with("w1", |c| c.shutdown_timeout = Duration::from_millis(500)).await;
+    stack.ollama.set_chat_delay(Duration::from_secs(5));
+    let job = stack.submit(&journal("Long think.")).await;
+    let id = job["id"].as_str().unwrap();
+    stack.wait_status(id, "running", LIMIT).await;
+    let (_, stop, handle) = stack.workers.pop().unwrap();
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
+    let requeued = stack.job(id).await;
+    assert_eq!(
+        requeued["status"], "queued",
+        "handed back without waiting for the lease: {requeued}"
+    );
+    assert_eq!(requeued["attempts"], 0, "an interrupted attempt is not counted");
+    stack.ollama.set_chat_delay(Duration::from_millis(0));
+    stack.start_worker("w2").await;
+    let (done, _) = stack.wait_final(id, LIMIT).await;
+    assert_eq!(done["status"], "succeeded");
+}
