@@ -71,7 +71,11 @@ impl WorkerConfig {
             },
         };
         if config.lease < config.heartbeat * 2 {
-            return Err(ConfigError::invalid(&JOB_LEASE_S, &config.lease.as_secs(), "at least twice QUEUE_HEARTBEAT_S"));
+            return Err(ConfigError::invalid(
+                &JOB_LEASE_S,
+                &config.lease.as_secs(),
+                "at least twice QUEUE_HEARTBEAT_S",
+            ));
         }
         Ok(config)
     }
@@ -94,13 +98,23 @@ impl WorkerConfig {
 fn parse_queues(raw: &str) -> Result<Vec<JobKind>, ConfigError> {
     let mut queues = Vec::new();
     for name in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let kind: JobKind = name.parse().map_err(|_| ConfigError::invalid(&WORKER_QUEUES, &raw, "a comma-separated list of analysis, training"))?;
+        let kind: JobKind = name.parse().map_err(|_| {
+            ConfigError::invalid(
+                &WORKER_QUEUES,
+                &raw,
+                "a comma-separated list of analysis, training",
+            )
+        })?;
         if !queues.contains(&kind) {
             queues.push(kind);
         }
     }
     if queues.is_empty() {
-        return Err(ConfigError::invalid(&WORKER_QUEUES, &raw, "at least one of analysis, training"));
+        return Err(ConfigError::invalid(
+            &WORKER_QUEUES,
+            &raw,
+            "at least one of analysis, training",
+        ));
     }
     Ok(queues)
 }
@@ -145,7 +159,8 @@ mod tests {
 
     #[test]
     fn bad_settings_name_the_variable() {
-        let err = WorkerConfig::from_env(&env(&[("WORKER_QUEUES", "analysis,emails")])).unwrap_err();
+        let err =
+            WorkerConfig::from_env(&env(&[("WORKER_QUEUES", "analysis,emails")])).unwrap_err();
         assert!(err.to_string().starts_with("WORKER_QUEUES="), "{err}");
         let err = WorkerConfig::from_env(&env(&[("ANALYSIS_CONCURRENCY", "0")])).unwrap_err();
         assert!(err.to_string().starts_with("ANALYSIS_CONCURRENCY="), "{err}");

@@ -53,7 +53,12 @@ impl JobContext {
     }
 
     /// A step boundary: fails with [`JobError::Stopped`] when the job must stop, else reports.
-    pub fn step(&self, percent: f32, stage: &str, message: impl Into<String>) -> Result<(), JobError> {
+    pub fn step(
+        &self,
+        percent: f32,
+        stage: &str,
+        message: impl Into<String>,
+    ) -> Result<(), JobError> {
         self.checkpoint()?;
         self.report(Progress::new(percent, stage, message));
         Ok(())

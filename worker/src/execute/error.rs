@@ -45,7 +45,10 @@ mod tests {
             let first = backoff(1, base, max);
             assert!(first >= Duration::from_millis(500) && first <= base, "{first:?}");
             let third = backoff(3, base, max);
-            assert!(third >= Duration::from_secs(2) && third <= Duration::from_secs(4), "{third:?}");
+            assert!(
+                third >= Duration::from_secs(2) && third <= Duration::from_secs(4),
+                "{third:?}"
+            );
             assert!(backoff(30, base, max) <= max);
         }
     }

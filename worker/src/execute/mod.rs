@@ -44,8 +44,11 @@ pub async fn execute(rt: Arc<Runtime>, msg: QueueMessage) -> Result<(), ClaimErr
     async move {
         let _permit = rt.permit(msg.kind).await;
         let Some((job, token)) = claim(&rt, &msg).await? else {
-            tracing::debug!("delivery skipped: job finished, cancelled, backing off or owned elsewhere");
-            metrics::counter!("tradeforge_deliveries_skipped_total", "kind" => msg.kind.as_str()).increment(1);
+            tracing::debug!(
+                "delivery skipped: job finished, cancelled, backing off or owned elsewhere"
+            );
+            metrics::counter!("tradeforge_deliveries_skipped_total", "kind" => msg.kind.as_str())
+                .increment(1);
             return Ok(());
         };
         tracing::Span::current().record("attempt", token.attempt);
@@ -82,10 +85,13 @@ async fn claim(rt: &Runtime, msg: &QueueMessage) -> Result<Option<(Job, ClaimTok
 async fn run(rt: &Arc<Runtime>, job: &Job, token: &ClaimToken) -> Option<Outcome> {
     let spec = match JobSpec::from_stored(job.kind, &job.input) {
         Ok(spec) => spec,
-        Err(e) => return Some(Outcome::Failed { error: format!("stored input is unreadable: {e}") }),
+        Err(e) => {
+            return Some(Outcome::Failed { error: format!("stored input is unreadable: {e}") });
+        }
     };
     let (ctx, progress) = JobContext::new(job.id);
-    let keeper = LeaseKeeper::start(rt.pool.clone(), token.clone(), rt.config.lease, ctx.clone(), progress);
+    let keeper =
+        LeaseKeeper::start(rt.pool.clone(), token.clone(), rt.config.lease, ctx.clone(), progress);
     rt.inflight.insert(token.clone(), ctx.clone());
     let limit = rt.config.timeout(job.kind);
     let result = match tokio::time::timeout(limit, pipeline::run(rt, &spec, &ctx)).await {
@@ -96,10 +102,16 @@ async fn run(rt: &Arc<Runtime>, job: &Job, token: &ClaimToken) -> Option<Outcome
         }
     };
     let outcome = match result {
-        Ok(output) => match artifacts::write_all(&rt.config.results_dir, job.id, output.files).await {
-            Ok(artifacts) => Some(Outcome::Succeeded { result: output.result, artifacts }),
-            Err(e) => Some(retry_or_fail(rt, token, format!("could not write results to RESULTS_DIR: {e}"))),
-        },
+        Ok(output) => {
+            match artifacts::write_all(&rt.config.results_dir, job.id, output.files).await {
+                Ok(artifacts) => Some(Outcome::Succeeded { result: output.result, artifacts }),
+                Err(e) => Some(retry_or_fail(
+                    rt,
+                    token,
+                    format!("could not write results to RESULTS_DIR: {e}"),
+                )),
+            }
+        }
         Err(JobError::Stopped(StopReason::Cancelled)) => {
             Some(Outcome::Cancelled { message: "cancelled while running".into() })
         }
@@ -126,7 +138,9 @@ fn retry_or_fail(rt: &Runtime, token: &ClaimToken, error: String) -> Outcome {
         let delay = backoff(token.attempt, rt.config.retry_base, rt.config.retry_max);
         Outcome::Retry { error, delay }
     } else {
-        Outcome::Failed { error: format!("gave up after {} attempts; last error: {error}", token.attempt) }
+        Outcome::Failed {
+            error: format!("gave up after {} attempts; last error: {error}", token.attempt),
+        }
     }
 }
 
@@ -145,8 +159,11 @@ async fn record(rt: &Runtime, token: &ClaimToken, job: &Job, outcome: Outcome, t
         match claims::finish(&rt.pool, token, &outcome).await {
             Ok(true) => break,
             Ok(false) => {
-                tracing::warn!("result discarded: the job was re-claimed by another worker meanwhile");
-                metrics::counter!("tradeforge_results_fenced_total", "kind" => job.kind.as_str()).increment(1);
+                tracing::warn!(
+                    "result discarded: the job was re-claimed by another worker meanwhile"
+                );
+                metrics::counter!("tradeforge_results_fenced_total", "kind" => job.kind.as_str())
+                    .increment(1);
                 return;
             }
             Err(e) if tokio::time::Instant::now() < deadline => {
@@ -161,11 +178,13 @@ async fn record(rt: &Runtime, token: &ClaimToken, job: &Job, outcome: Outcome, t
         }
     }
     metrics::counter!("tradeforge_jobs_finished_total", "kind" => job.kind.as_str(), "outcome" => label).increment(1);
-    metrics::histogram!("tradeforge_job_duration_seconds", "kind" => job.kind.as_str()).record(took.as_secs_f64());
+    metrics::histogram!("tradeforge_job_duration_seconds", "kind" => job.kind.as_str())
+        .record(took.as_secs_f64());
     match &outcome {
         Outcome::Succeeded { .. } => tracing::info!(seconds = took.as_secs_f64(), "job succeeded"),
         Outcome::Retry { error, delay } => {
-            metrics::counter!("tradeforge_job_retries_total", "kind" => job.kind.as_str()).increment(1);
+            metrics::counter!("tradeforge_job_retries_total", "kind" => job.kind.as_str())
+                .increment(1);
             tracing::warn!(error.message = %error, retry_in_s = delay.as_secs_f64(), "attempt failed; will retry");
         }
         Outcome::Failed { error } => tracing::warn!(error.message = %error, "job failed"),

@@ -39,7 +39,11 @@ const MAX_DELIVERY_ATTEMPTS: usize = 5;
 
 /// The apalis task handler: decode, then execute on its own tokio task so that a consumer torn
 /// down by a Redis failure (APALIS.md pitfall 4) does not abort a job halfway.
-pub async fn handle(bytes: Vec<u8>, attempt: Attempt, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
+pub async fn handle(
+    bytes: Vec<u8>,
+    attempt: Attempt,
+    rt: Data<Arc<Runtime>>,
+) -> Result<(), BoxDynError> {
     let msg = match QueueMessage::decode(&bytes) {
         Ok(msg) => msg,
         Err(e) => {
@@ -66,7 +70,12 @@ pub fn register(monitor: Monitor, rt: Arc<Runtime>, kind: JobKind, wakers: Waker
     monitor.register(move |run| {
         let config = &rt.config;
         let storage = RedisStorage::<Vec<u8>>::new(rt.producer.connection())
-            .with_config(apalis_config(&config.common.queue_prefix, kind, config.heartbeat, config.missed_heartbeats))
+            .with_config(apalis_config(
+                &config.common.queue_prefix,
+                kind,
+                config.heartbeat,
+                config.missed_heartbeats,
+            ))
             .with_codec(RawBytes)
             .before_start(move |_| async move {
                 // Restarts are immediate in apalis; pause so a Redis outage is not a busy loop.

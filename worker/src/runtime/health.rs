@@ -14,7 +14,9 @@ pub async fn serve(listener: TcpListener, rt: Arc<Runtime>, shutdown: Cancellati
         .route("/health", get(health))
         .route("/metrics", get(render_metrics))
         .with_state(rt);
-    let result = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await;
     if let Err(e) = result {
         tracing::error!(error.message = %e, "health server stopped");
     }

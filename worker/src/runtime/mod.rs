@@ -13,7 +13,10 @@ use apalis::prelude::Monitor;
 use metrics_exporter_prometheus::PrometheusHandle;
 use shared::{job::JobKind, queue::Producer};
 use sqlx::PgPool;
-use tokio::{net::TcpListener, sync::{OwnedSemaphorePermit, Semaphore}};
+use tokio::{
+    net::TcpListener,
+    sync::{OwnedSemaphorePermit, Semaphore},
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -50,17 +53,34 @@ pub struct WorkerApp {
 
 impl WorkerApp {
     pub async fn build(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let pool = shared::db::connect_lazy(&config.common.database_url, config.common.database_max_connections)
-            .context("invalid DATABASE_URL")?;
+        let pool = shared::db::connect_lazy(
+            &config.common.database_url,
+            config.common.database_max_connections,
+        )
+        .context("invalid DATABASE_URL")?;
         shared::db::migrate(&pool).await?;
-        let redis = shared::queue::connect_with_retry(&config.common.redis_url, Duration::from_secs(60)).await?;
+        let redis =
+            shared::queue::connect_with_retry(&config.common.redis_url, Duration::from_secs(60))
+                .await?;
         let producer = Producer::new(redis, &config.common.queue_prefix);
-        let ollama = OllamaClient::new(&config.ollama.url, config.ollama.timeout).context("invalid OLLAMA_URL")?;
+        let ollama = OllamaClient::new(&config.ollama.url, config.ollama.timeout)
+            .context("invalid OLLAMA_URL")?;
         let health = TcpListener::bind(config.health_addr)
             .await
             .with_context(|| format!("binding WORKER_HEALTH_ADDR {}", config.health_addr))?;
-        let permits = JobKind::ALL.iter().map(|k| (*k, Arc::new(Semaphore::new(config.concurrency(*k))))).collect();
-        let rt = Runtime { config, pool, producer, ollama, inflight: Inflight::default(), metrics: shared::metrics::install(), permits };
+        let permits = JobKind::ALL
+            .iter()
+            .map(|k| (*k, Arc::new(Semaphore::new(config.concurrency(*k)))))
+            .collect();
+        let rt = Runtime {
+            config,
+            pool,
+            producer,
+            ollama,
+            inflight: Inflight::default(),
+            metrics: shared::metrics::install(),
+            permits,
+        };
         Ok(Self { rt: Arc::new(rt), health, shutdown })
     }
 
@@ -85,7 +105,12 @@ impl WorkerApp {
         if config.queues.contains(&JobKind::Analysis) {
             tokio::spawn(crate::pipeline::prepare_model(rt.clone()));
         }
-        let wakers = wake::Wakers::spawn(config.common.redis_url.clone(), config.common.queue_prefix.clone(), &config.queues, background.clone());
+        let wakers = wake::Wakers::spawn(
+            config.common.redis_url.clone(),
+            config.common.queue_prefix.clone(),
+            &config.queues,
+            background.clone(),
+        );
         let mut monitor = Monitor::new()
             .shutdown_timeout(config.shutdown_timeout)
             .should_restart(|ctx, err| {
@@ -121,13 +146,17 @@ impl WorkerApp {
 async fn drain(rt: &Runtime, deadline: tokio::time::Instant) {
     while !rt.inflight.is_empty() && tokio::time::Instant::now() < deadline {
         tracing::info!(running = rt.inflight.len(), "waiting for running jobs to finish");
-        tokio::time::sleep(Duration::from_millis(200).min(deadline - tokio::time::Instant::now())).await;
+        tokio::time::sleep(Duration::from_millis(200).min(deadline - tokio::time::Instant::now()))
+            .await;
     }
     if rt.inflight.is_empty() {
         return;
     }
     let stopped = rt.inflight.stop_all(StopReason::Shutdown);
-    tracing::warn!(jobs = stopped.len(), "grace period over: handing running jobs back to the queue");
+    tracing::warn!(
+        jobs = stopped.len(),
+        "grace period over: handing running jobs back to the queue"
+    );
     // The pipelines release their claims when they see the stop; do it here too in case one
     // is stuck in a long call, then give them a moment to finish their writes.
     if let Err(e) = shared::db::claims::release(&rt.pool, &stopped).await {

@@ -37,10 +37,13 @@ pub async fn run(rt: Arc<Runtime>, shutdown: CancellationToken) {
 
 async fn dispatch_all(rt: &Runtime) {
     for &kind in &rt.config.queues {
-        match dispatcher::dispatch_once(&rt.pool, &rt.producer, kind, rt.config.queue_max_backlog).await {
+        match dispatcher::dispatch_once(&rt.pool, &rt.producer, kind, rt.config.queue_max_backlog)
+            .await
+        {
             Ok(0) => {}
             Ok(n) => {
-                metrics::counter!("tradeforge_dispatched_total", "kind" => kind.as_str()).increment(n);
+                metrics::counter!("tradeforge_dispatched_total", "kind" => kind.as_str())
+                    .increment(n);
                 tracing::debug!(%kind, jobs = n, "pushed jobs waiting in Postgres");
             }
             Err(e) => tracing::warn!(error.message = %e, %kind, "dispatch failed"),
@@ -53,9 +56,15 @@ async fn expire_leases(rt: &Runtime) {
         Ok((0, 0)) => {}
         Ok((requeued, failed)) => {
             metrics::counter!("tradeforge_lease_expiries_total").increment(requeued + failed);
-            metrics::counter!("tradeforge_requeues_total", "reason" => "lease_expired").increment(requeued);
-            metrics::counter!("tradeforge_dead_jobs_total", "reason" => "lease_expired").increment(failed);
-            tracing::warn!(requeued, failed, "jobs whose worker stopped responding were re-queued or failed");
+            metrics::counter!("tradeforge_requeues_total", "reason" => "lease_expired")
+                .increment(requeued);
+            metrics::counter!("tradeforge_dead_jobs_total", "reason" => "lease_expired")
+                .increment(failed);
+            tracing::warn!(
+                requeued,
+                failed,
+                "jobs whose worker stopped responding were re-queued or failed"
+            );
         }
         Err(e) => tracing::warn!(error.message = %e, "lease sweep failed"),
     }
@@ -63,10 +72,12 @@ async fn expire_leases(rt: &Runtime) {
 
 async fn housekeep(rt: &Runtime) {
     for &kind in &rt.config.queues {
-        match dispatcher::recover_lost_pushes(&rt.pool, &rt.producer, kind, STALE_PUSH_AFTER).await {
+        match dispatcher::recover_lost_pushes(&rt.pool, &rt.producer, kind, STALE_PUSH_AFTER).await
+        {
             Ok(0) => {}
             Ok(n) => {
-                metrics::counter!("tradeforge_requeues_total", "reason" => "message_lost").increment(n);
+                metrics::counter!("tradeforge_requeues_total", "reason" => "message_lost")
+                    .increment(n);
                 tracing::warn!(%kind, jobs = n, "queue messages were lost (Redis restarted?); re-pushing");
             }
             Err(e) => tracing::warn!(error.message = %e, %kind, "stale-push check failed"),

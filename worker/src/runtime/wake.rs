@@ -25,7 +25,12 @@ pub struct Wakers {
 impl Wakers {
     /// Subscribes to the wake channels of `kinds` and keeps the subscription alive (reconnecting
     /// after Redis failures) until `shutdown`.
-    pub fn spawn(redis_url: String, prefix: String, kinds: &[JobKind], shutdown: CancellationToken) -> Self {
+    pub fn spawn(
+        redis_url: String,
+        prefix: String,
+        kinds: &[JobKind],
+        shutdown: CancellationToken,
+    ) -> Self {
         let channels: HashMap<_, _> = kinds.iter().map(|k| (*k, watch::channel(0u64).0)).collect();
         let wakers = Self { channels };
         tokio::spawn(wakers.clone().subscribe_loop(redis_url, prefix, shutdown));
