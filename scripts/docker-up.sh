@@ -100,7 +100,10 @@ fi
 # ---- mode: files to load ---------------------------------------------------------------------
 files=(-f docker-compose.yml)
 ((dev)) && files+=(-f docker-compose.override.yml)
+# The development worker is cargo in the toolchain image, which has no CUDA build.
+((dev)) && gpu=dev
 case "$gpu" in
+  dev) mode="CPU"; why="development mode (the GPU worker image is a release build)" ;;
   1 | yes | true) mode="GPU"; why="forced (GPU=1)" ;;
   0 | no | false) mode="CPU"; why="forced (GPU=0)" ;;
   auto)

@@ -95,10 +95,19 @@ as_args() { local f; for f in $1; do printf -- '-f\n%s\n' "$f"; done; }
 
 # ---- 1. Compose v2 -------------------------------------------------------------------------------
 say "docker compose config ($("$compose_v2" version --short))"
+# Compose builds services in parallel: two services building one tag fail a first build.
+one_builder_per_tag='
+import collections, json, sys
+services = json.load(sys.stdin)["services"]
+built = collections.Counter(s.get("image", name) for name, s in services.items() if "build" in s)
+clashes = [image for image, n in built.items() if n > 1]
+sys.exit("built by more than one service: %s" % clashes if clashes else 0)'
 for set in "${file_sets[@]}"; do
   mapfile -t args < <(as_args "$set")
   "$compose_v2" --env-file "$tmp/env" "${args[@]}" config --quiet || fail "docker compose config: $set"
-  echo "    ok  $set"
+  "$compose_v2" --env-file "$tmp/env" "${args[@]}" config --format json | "$venv/bin/python" -c "$one_builder_per_tag" ||
+    fail "docker compose config: $set"
+  echo "    ok  $set (one builder per image tag)"
 done
 # Without a password the production file must refuse to start, and say why.
 if out="$(env -u POSTGRES_PASSWORD "$compose_v2" --env-file .env.example -f docker-compose.yml config --quiet 2>&1)"; then
@@ -206,9 +215,14 @@ check "and says so" grep -q "GPU mode" "$tmp/up.out"
 check "a second run leaves .env alone" test "$(cksum <"$app/.env")" = "$sum"
 
 : >"$FAKE_LOG"
-GPU=0 FAKE_RUNTIMES='{"nvidia":{}}' PATH="$tmp/bin:$PATH" "$app/scripts/docker-up.sh" --dev --no-build </dev/null >"$tmp/up.out" 2>&1 ||
-  { cat "$tmp/up.out"; fail "GPU=0 docker-up.sh --dev"; }
-check "GPU=0 forces CPU mode; --dev adds the override" logged "compose -f docker-compose.yml -f docker-compose.override.yml up -d"
+FAKE_RUNTIMES='{"nvidia":{}}' fake "$app/scripts/docker-up.sh" --dev --no-build >"$tmp/up.out" 2>&1 ||
+  { cat "$tmp/up.out"; fail "docker-up.sh --dev"; }
+check "--dev adds the override, in CPU mode even with an NVIDIA runtime" \
+  logged "compose -f docker-compose.yml -f docker-compose.override.yml up -d"
+: >"$FAKE_LOG"
+GPU=0 FAKE_RUNTIMES='{"nvidia":{}}' PATH="$tmp/bin:$PATH" "$app/scripts/docker-up.sh" --no-build </dev/null >"$tmp/up.out" 2>&1 ||
+  { cat "$tmp/up.out"; fail "GPU=0 docker-up.sh"; }
+check "GPU=0 forces CPU mode" logged "compose -f docker-compose.yml up -d"
 check "--no-build does not build" not_logged " build"
 
 expect_refusal() { # description, expected message, command...

@@ -31,10 +31,36 @@ fn api_and_worker_are_one_image_picking_its_binary_with_command() {
     let file = compose(BASE);
     let (api, worker) = (service(&file, "api"), service(&file, "worker"));
     assert_eq!(api["image"], worker["image"]);
-    assert_eq!(api["build"], worker["build"]);
     assert_eq!(api["build"]["target"], "runtime");
     assert_eq!(strings(&api["command"]), ["api"]);
     assert_eq!(strings(&worker["command"]), ["worker"]);
+}
+
+/// Compose builds services in parallel (buildx bake): two services building one tag collide
+/// on a first build ("image already exists"), so each tag has one builder in every combination.
+#[test]
+fn no_two_services_build_the_same_image_tag() {
+    let files: Vec<(&str, Value)> = COMPOSE_FILES.iter().map(|f| (*f, compose(f))).collect();
+    for set in [vec![BASE], vec![BASE, OVERRIDE], vec![BASE, GPU], vec![BASE, OVERRIDE, GPU]] {
+        let layers: Vec<&Value> =
+            files.iter().filter(|(f, _)| set.contains(f)).map(|(_, y)| y).collect();
+        let mut builders: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, _) in services(layers[0]) {
+            let layer = |key: &'static str| {
+                let name = name.clone();
+                layers.iter().map(move |l| &l["services"][name.as_str()][key])
+            };
+            let image = layer("image").filter(|v| !v.is_null()).last().map(scalar);
+            if layer("build").any(|b| !b.is_null()) {
+                let image =
+                    image.unwrap_or_else(|| panic!("{set:?}: {name} builds an unnamed image"));
+                builders.entry(image).or_default().push(name);
+            }
+        }
+        for (image, services) in builders {
+            assert_eq!(services.len(), 1, "{set:?}: {services:?} all build {image}");
+        }
+    }
 }
 
 #[test]
@@ -190,8 +216,9 @@ fn development_mode_hot_reloads_and_publishes_databases_on_loopback() {
         assert!(command.starts_with("cargo watch") && command.contains("run --bin"), "{command}");
         assert!(strings(&def["volumes"]).contains(&".:/app".to_owned()), "{app} mounts the source");
         assert_eq!(def["environment"]["RUST_LOG"], "debug");
-        assert_eq!(def["build"]["target"], "dev");
+        assert_eq!(def["image"], "tradeforge:dev", "{app} runs the toolchain image");
     }
+    assert_eq!(service(&dev, "api")["build"]["target"], "dev");
     assert_eq!(
         strings(&service(&dev, "postgres")["ports"]),
         ["127.0.0.1:${POSTGRES_PORT:-5432}:5432"]
