@@ -9,6 +9,7 @@
 use candle_core::{Result, Tensor};
 
 use super::forward::{DeviceNet, ForwardCache};
+use super::fused::relu_backward;
 use super::ops::unpool;
 
 /// Gradients of the loss for every parameter, in `net.params` order, given the gradient of
@@ -52,8 +53,7 @@ pub(crate) fn backward(
             if j > 0 {
                 g = g.matmul(&w)?;
                 if j >= 2 {
-                    // ReLU: hidden[j - 1] >= 0, so its sign is the 0/1 derivative.
-                    g = (g * saved.hidden[j - 1].sign()?)?;
+                    g = relu_backward(g, &saved.hidden[j - 1], net.fused)?;
                 }
             } else if b > 0 {
                 let grad_pooled = g.matmul(&w)?;
@@ -109,6 +109,7 @@ mod tests {
 
         let vars: Vec<Var> = net.params.iter().map(|t| Var::from_tensor(t).unwrap()).collect();
         net.params = vars.iter().map(|v| v.as_tensor().clone()).collect();
+        net.fused = false;
         let f = net.forward(&reversed, &level, None).unwrap();
         let loss = ((&f - &target).unwrap().sqr().unwrap().sum_all().unwrap() * 0.5).unwrap();
         let auto = loss.backward().unwrap();

@@ -2,6 +2,7 @@
 
 use candle_core::{Device, Result, Tensor};
 
+use super::fused::add_bias;
 use super::ops::{interpolation_tensor, max_pool};
 use super::{Architecture, HostParams};
 
@@ -11,6 +12,8 @@ pub(crate) struct DeviceNet {
     pub(crate) device: Device,
     pub(crate) params: Vec<Tensor>,
     pub(crate) interp: Vec<Tensor>,
+    /// Use the in-place CPU kernels of `fused` (off only to check gradients with autograd).
+    pub(crate) fused: bool,
 }
 
 /// Activations of one block kept for the backward pass.
@@ -36,7 +39,8 @@ impl DeviceNet {
             .iter()
             .map(|b| interpolation_tensor(b.knots, arch.horizon, device))
             .collect::<Result<_>>()?;
-        let mut net = Self { arch, device: device.clone(), params: Vec::new(), interp };
+        let mut net =
+            Self { arch, device: device.clone(), params: Vec::new(), interp, fused: true };
         net.upload(params)?;
         Ok(net)
     }
@@ -90,9 +94,9 @@ impl DeviceNet {
             let mut a = pooled.clone();
             for j in 0..n_layers {
                 let (w, bias) = self.layer(b, j)?;
-                let z = a.matmul(&w.t()?)?.broadcast_add(&bias)?;
                 // NeuralForecast puts no activation after the first linear layer.
-                a = if j > 0 && j + 1 < n_layers { z.relu()? } else { z };
+                let relu = j > 0 && j + 1 < n_layers;
+                a = add_bias(a.matmul(&w.t()?)?, &bias, relu, self.fused)?;
                 if cache.is_some() && j + 1 < n_layers {
                     hidden.push(a.clone());
                 }

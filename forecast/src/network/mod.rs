@@ -2,6 +2,7 @@
 
 mod backward;
 mod forward;
+mod fused;
 mod ops;
 
 use rand::Rng;
