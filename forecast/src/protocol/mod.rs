@@ -6,4 +6,4 @@ mod split;
 
 pub use baselines::{Forecaster, drift, naive};
 pub use metrics::{Metrics, mase_scale, score};
-pub use split::Split;
+pub use split::{MAX_VALIDATION_ORIGINS, Split};

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ForecastError;
 
+/// Most validation origins scored per check (one forward pass of this many windows).
+pub const MAX_VALIDATION_ORIGINS: usize = 2048;
+
 /// The protocol's split of a series of `bars` bars for a horizon `h`:
 /// test = the last `floor(N/10)` bars, scored at non-overlapping origins every `h` bars from
 /// the first test bar (windows past the end dropped); training = everything before;
@@ -60,13 +63,16 @@ impl Split {
 
     /// Validation origins at stride 1, every origin whose window ends inside the training
     /// region: many more (overlapping) windows than stride h, so the choice of the served
-    /// forecaster rests on hundreds of forecasts rather than a couple of dozen.
+    /// forecaster rests on hundreds of forecasts rather than a couple of dozen. Beyond
+    /// [`MAX_VALIDATION_ORIGINS`] the stride grows so that checks stay cheap.
     pub fn validation_origins(&self) -> Vec<usize> {
         let range = self.validation_range();
         if range.len() < self.horizon {
             return Vec::new();
         }
-        (range.start..=self.train_bars - self.horizon).collect()
+        let count = range.len() - self.horizon + 1;
+        let stride = count.div_ceil(MAX_VALIDATION_ORIGINS);
+        (range.start..=self.train_bars - self.horizon).step_by(stride).collect()
     }
 }
 
@@ -94,6 +100,19 @@ mod tests {
         assert_eq!((s.origins[0], s.origins[41]), (1934, 2139));
         assert_eq!(s.scored_range(), 1934..2144);
         assert_eq!(s.validation_range(), 1741..1934);
+    }
+
+    #[test]
+    fn long_validation_tails_are_thinned_to_a_bounded_number_of_origins() {
+        let s = Split::new(1_000_000, 1).unwrap();
+        let v = s.validation_origins();
+        assert!(
+            v.len() <= MAX_VALIDATION_ORIGINS && v.len() > MAX_VALIDATION_ORIGINS / 2,
+            "{}",
+            v.len()
+        );
+        assert_eq!(v[0], s.validation_range().start);
+        assert!(*v.last().unwrap() < s.train_bars);
     }
 
     #[test]
