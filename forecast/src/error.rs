@@ -20,6 +20,10 @@ pub enum ForecastError {
     #[error("too few bars: {needed} needed ({why}), got {got}")]
     TooFewBars { needed: usize, got: usize, why: String },
 
+    /// Every training bar has the same value: the MASE scale is zero and skill is undefined.
+    #[error("the training region is flat (every bar equal), so MASE is undefined")]
+    FlatSeries,
+
     /// A history handed to a forecaster is shorter than the model's input window.
     #[error("history too short: the model reads {needed} bars, got {got}")]
     HistoryTooShort { needed: usize, got: usize },
@@ -58,6 +62,7 @@ impl ForecastError {
             Self::InvalidConfig { .. }
                 | Self::NonFiniteBar { .. }
                 | Self::TooFewBars { .. }
+                | Self::FlatSeries
                 | Self::HistoryTooShort { .. }
         )
     }

@@ -82,7 +82,8 @@ pub(crate) fn fit(
         let val_loss = match (&validation, &val_batch) {
             (Some(v), Some(b)) if check => {
                 let mase = score(v.series, &v.origins, &b.predict(&net)?, v.mase_scale).mase;
-                if best.as_ref().is_none_or(|(best_val, _, _)| mase < *best_val) {
+                // A NaN score never counts as an improvement.
+                if !mase.is_nan() && best.as_ref().is_none_or(|(best_val, _, _)| mase < *best_val) {
                     best = Some((mase, steps_run, params.clone()));
                     checks_without_gain = 0;
                 } else {

@@ -45,6 +45,9 @@ pub fn check_training_input(series: &[f64], cfg: &NHitsConfig) -> Result<Split, 
     if cfg.recipe == Recipe::Honest && split.validation_origins().is_empty() {
         return Err(too_few("the validation tail must hold one window of `horizon` bars"));
     }
+    if mase_scale(&series[split.train_range()]) == 0.0 {
+        return Err(ForecastError::FlatSeries);
+    }
     Ok(split)
 }
 
@@ -100,17 +103,15 @@ pub fn train(
             origins.iter().map(|&t0| drift(&series[..t0], cfg.horizon)).collect();
         (naive_fc, drift_fc)
     };
-    let validation_mase = match (&val_origins, fitted.kept_val) {
-        (Some(origins), Some(nhits)) => {
-            let (n, d) = baselines_at(origins);
-            Some(PerForecaster {
-                nhits,
-                naive: score(series, origins, &n, scale).mase,
-                drift: score(series, origins, &d, scale).mase,
-            })
+    let validation_mase = val_origins.as_ref().map(|origins| {
+        let (n, d) = baselines_at(origins);
+        PerForecaster {
+            // No finite validation score at all: N-HiTS cannot win.
+            nhits: fitted.kept_val.unwrap_or(f64::INFINITY),
+            naive: score(series, origins, &n, scale).mase,
+            drift: score(series, origins, &d, scale).mase,
         }
-        _ => None,
-    };
+    });
     let served_by = match &validation_mase {
         Some(v) => pick_served(v),
         None => Forecaster::Nhits,
@@ -207,6 +208,8 @@ mod tests {
         assert!(matches!(err, ForecastError::NonFiniteBar { index: 7, .. }), "{err}");
         let err = check_training_input(&[1.0; 20], &cfg).unwrap_err();
         assert!(err.is_input_error() && matches!(err, ForecastError::TooFewBars { .. }), "{err}");
+        let err = check_training_input(&[1.0; 400], &cfg).unwrap_err();
+        assert!(err.is_input_error() && matches!(err, ForecastError::FlatSeries), "{err}");
     }
 
     #[test]
@@ -216,8 +219,9 @@ mod tests {
             NHitsConfig { recipe: Recipe::Faithful, ..NHitsConfig::new(24, 120) },
         ] {
             let n = minimum_bars(&cfg);
-            assert!(check_training_input(&vec![1.0; n], &cfg).is_ok(), "{n}");
-            assert!(check_training_input(&vec![1.0; n - 1], &cfg).is_err(), "{n}");
+            let ramp = |n: usize| (0..n).map(|i| i as f64).collect::<Vec<_>>();
+            assert!(check_training_input(&ramp(n), &cfg).is_ok(), "{n}");
+            assert!(check_training_input(&ramp(n - 1), &cfg).is_err(), "{n}");
         }
     }
 }
