@@ -61,4 +61,4 @@ say "Postgres: $(psql "$DATABASE_URL" -qtAc 'SHOW server_version')  Redis: $(red
 # Two cores: tests are mostly I/O-bound against Postgres and Redis, so more threads than cores is fine.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-8}"
 say "cargo test --workspace $*"
-cargo test --workspace --all-targets "$@"
+cargo test --workspace --all-targets --no-fail-fast "$@"
