@@ -103,7 +103,9 @@ impl DeviceNet {
             }
             let theta = a;
             let last = b + 1 == n_blocks;
-            let knots = if last { theta.clone() } else { theta.narrow(1, l, block.knots)? };
+            // CUDA's matmul wants a contiguous lhs; the copy is 1024 x knots floats.
+            let knots =
+                if last { theta.clone() } else { theta.narrow(1, l, block.knots)?.contiguous()? };
             let block_forecast = knots.matmul(&self.interp[b])?;
             forecast = Some(match forecast {
                 None => block_forecast.broadcast_add(level)?,
