@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use shared::{
     db::{
+        HeldConnection,
         jobs::{self, IdempotentInsert, NewJob},
         sweeps,
     },
@@ -91,6 +92,8 @@ impl Submitter {
 }
 
 async fn insert_loop(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Pending>>>, pusher: Pusher) {
+    // Each inserter keeps its own connection: a pooled one costs a ping round trip per batch.
+    let mut db = HeldConnection::new(pool);
     loop {
         let batch = {
             let mut rx = rx.lock().await;
@@ -104,11 +107,16 @@ async fn insert_loop(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Pending>>>, push
             }
             batch
         };
-        let jobs: Vec<NewJob> = batch.iter().map(|p| p.job.clone()).collect();
-        match jobs::insert_batch(&pool, &jobs).await {
+        let (jobs, replies): (Vec<NewJob>, Vec<_>) =
+            batch.into_iter().map(|p| (p.job, p.reply)).unzip();
+        let inserted = match db.get().await {
+            Ok(conn) => jobs::insert_batch(conn, &jobs).await,
+            Err(e) => Err(e),
+        };
+        match inserted {
             Ok(stored) => {
-                for (pending, job) in batch.into_iter().zip(stored) {
-                    let _ = pending.reply.send(Ok(job));
+                for (reply, job) in replies.into_iter().zip(stored) {
+                    let _ = reply.send(Ok(job));
                 }
                 for kind in JobKind::ALL {
                     let messages: Vec<_> = jobs
@@ -120,16 +128,17 @@ async fn insert_loop(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Pending>>>, push
                 }
             }
             Err(e) => {
+                db.reset();
                 let unavailable = shared::db::is_unavailable(&e);
-                tracing::warn!(error.message = %e, jobs = batch.len(), "inserting jobs failed");
-                for pending in batch {
-                    pusher.unplan(pending.job.kind, pending.job.queue_task_id.is_some());
+                tracing::warn!(error.message = %e, jobs = jobs.len(), "inserting jobs failed");
+                for (job, reply) in jobs.iter().zip(replies) {
+                    pusher.unplan(job.kind, job.queue_task_id.is_some());
                     let err = if unavailable {
                         ApiError::Unavailable { what: "the database", cause: e.to_string() }
                     } else {
                         ApiError::Internal(anyhow::anyhow!("inserting job: {e}"))
                     };
-                    let _ = pending.reply.send(Err(err));
+                    let _ = reply.send(Err(err));
                 }
             }
         }

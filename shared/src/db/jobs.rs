@@ -1,7 +1,7 @@
 //! Submitting and reading jobs (the API side).
 
 use serde_json::Value;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{JOB_COLUMNS, row::JobRow};
@@ -21,8 +21,12 @@ pub struct NewJob {
 }
 
 /// Inserts many jobs in one statement and one commit (the API batches concurrent requests so
-/// that one fsync covers them all). Returns the stored jobs in input order.
-pub async fn insert_batch(pool: &PgPool, jobs: &[NewJob]) -> Result<Vec<Job>, sqlx::Error> {
+/// that one fsync covers them all). Returns the stored jobs in input order. `db` is the pool or
+/// a connection the caller holds.
+pub async fn insert_batch(
+    db: impl PgExecutor<'_>,
+    jobs: &[NewJob],
+) -> Result<Vec<Job>, sqlx::Error> {
     let ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
     let kinds: Vec<&str> = jobs.iter().map(|j| j.kind.as_str()).collect();
     let inputs: Vec<&Value> = jobs.iter().map(|j| &j.input).collect();
@@ -44,7 +48,7 @@ pub async fn insert_batch(pool: &PgPool, jobs: &[NewJob]) -> Result<Vec<Job>, sq
         .bind(&symbols)
         .bind(&max_attempts)
         .bind(&task_ids)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     let mut by_id: std::collections::HashMap<Uuid, Job> =
         rows.into_iter().map(Job::from).map(|j| (j.id, j)).collect();

@@ -9,9 +9,9 @@ pub mod sweeps;
 
 mod row;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use sqlx::{PgPool, postgres::PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, pool::PoolConnection, postgres::PgPoolOptions};
 
 pub use row::JOB_COLUMNS;
 
@@ -40,6 +40,45 @@ pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Err
             })
         })
         .connect_lazy(url)
+}
+
+/// One connection kept by a long-lived writer (the API's inserters, the worker's batched
+/// claims and finishes) instead of being borrowed from the pool per statement: sqlx pings a
+/// connection when it goes back to the pool, one more round trip per statement. Pinged, like
+/// pooled ones, only after sitting idle; after a failed statement call [`Self::reset`] and the
+/// next [`Self::get`] takes a fresh one.
+pub struct HeldConnection {
+    pool: PgPool,
+    conn: Option<PoolConnection<Postgres>>,
+    last_used: Instant,
+}
+
+impl HeldConnection {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool, conn: None, last_used: Instant::now() }
+    }
+
+    /// The held connection; acquired from the pool first when there is none (or it failed its
+    /// ping after sitting idle).
+    pub async fn get(&mut self) -> Result<&mut PgConnection, sqlx::Error> {
+        if self.last_used.elapsed() >= PING_IF_IDLE_FOR
+            && let Some(conn) = self.conn.as_mut()
+            && sqlx::Connection::ping(&mut **conn).await.is_err()
+        {
+            self.conn = None;
+        }
+        self.last_used = Instant::now();
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => self.pool.acquire().await?,
+        };
+        Ok(&mut **self.conn.insert(conn))
+    }
+
+    /// Gives the connection back after a failed statement (the pool closes it if it is broken).
+    pub fn reset(&mut self) {
+        self.conn = None;
+    }
 }
 
 /// Runs the migrations, retrying while Postgres is still starting (compose starts services
