@@ -2,6 +2,7 @@
 //! cancel flag, write artifacts, record exactly one outcome.
 
 mod artifacts;
+mod batch;
 mod context;
 mod error;
 mod inflight;
@@ -10,6 +11,7 @@ mod lease;
 use std::{sync::Arc, time::Duration};
 
 pub use artifacts::Artifact;
+pub use batch::{Batcher, DbError};
 pub use context::{JobContext, StopReason};
 pub use error::{JobError, backoff};
 pub use inflight::Inflight;
@@ -35,7 +37,7 @@ pub struct JobOutput {
 pub struct ClaimError {
     pub job_id: uuid::Uuid,
     #[source]
-    pub source: sqlx::Error,
+    pub source: DbError,
 }
 
 /// Runs one delivery to completion. Duplicate or stale deliveries are skipped harmlessly.
@@ -67,7 +69,7 @@ pub async fn execute(rt: Arc<Runtime>, msg: QueueMessage) -> Result<(), ClaimErr
 async fn claim(rt: &Runtime, msg: &QueueMessage) -> Result<Option<(Job, ClaimToken)>, ClaimError> {
     let mut delay = Duration::from_millis(200);
     for _ in 0..5 {
-        match claims::claim(&rt.pool, msg.job_id, &rt.config.name, rt.config.lease).await {
+        match rt.batcher.claim(msg.job_id).await {
             Ok(claimed) => return Ok(claimed),
             Err(e) if shared::db::is_unavailable(&e) => {
                 tracing::warn!(error.message = %e, "Postgres unavailable while claiming; retrying");
@@ -77,7 +79,7 @@ async fn claim(rt: &Runtime, msg: &QueueMessage) -> Result<Option<(Job, ClaimTok
             Err(source) => return Err(ClaimError { job_id: msg.job_id, source }),
         }
     }
-    let source = sqlx::Error::PoolTimedOut;
+    let source = std::sync::Arc::new(sqlx::Error::PoolTimedOut);
     Err(ClaimError { job_id: msg.job_id, source })
 }
 
@@ -156,7 +158,7 @@ async fn record(rt: &Runtime, token: &ClaimToken, job: &Job, outcome: Outcome, t
     let deadline = tokio::time::Instant::now() + rt.config.lease * 2;
     let mut delay = Duration::from_millis(100);
     loop {
-        match claims::finish(&rt.pool, token, &outcome).await {
+        match rt.batcher.finish(token, &outcome).await {
             Ok(true) => break,
             Ok(false) => {
                 tracing::warn!(

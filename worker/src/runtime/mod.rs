@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::WorkerConfig,
-    execute::{Inflight, StopReason},
+    execute::{Batcher, Inflight, StopReason},
     ollama::OllamaClient,
 };
 
@@ -33,6 +33,8 @@ pub struct Runtime {
     pub ollama: OllamaClient,
     pub inflight: Inflight,
     pub metrics: PrometheusHandle,
+    /// Claims and final writes, batched across the jobs running at the same time.
+    pub batcher: Batcher,
     /// Jobs run at once per kind. Held by the job itself, not by the apalis handler, so the
     /// limit also holds for jobs that outlive a restarted consumer.
     permits: HashMap<JobKind, Arc<Semaphore>>,
@@ -72,7 +74,9 @@ impl WorkerApp {
             .iter()
             .map(|k| (*k, Arc::new(Semaphore::new(config.concurrency(*k)))))
             .collect();
+        let batcher = Batcher::start(pool.clone(), config.name.clone(), config.lease);
         let rt = Runtime {
+            batcher,
             config,
             pool,
             producer,
@@ -124,15 +128,20 @@ impl WorkerApp {
         let signal = shutdown.clone();
         let started_shutdown = Arc::new(std::sync::OnceLock::new());
         let mark = started_shutdown.clone();
-        let result = monitor
-            .run_with_signal(async move {
-                signal.cancelled().await;
-                mark.get_or_init(tokio::time::Instant::now);
-                Ok(())
-            })
-            .await;
-        if let Err(e) = &result {
-            tracing::warn!(error.message = %e, "queue consumers stopped with an error");
+        // Spawned onto the runtime's worker threads rather than polled by whoever awaits `run`
+        // (the binary's main thread): consumers and the jobs they start then hand work to each
+        // other without a cross-thread wake-up per job.
+        let consumers = tokio::spawn(monitor.run_with_signal(async move {
+            signal.cancelled().await;
+            mark.get_or_init(tokio::time::Instant::now);
+            Ok(())
+        }));
+        match consumers.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error.message = %e, "queue consumers stopped with an error")
+            }
+            Err(e) => tracing::error!(error.message = %e, "queue consumers panicked"),
         }
         let since = *started_shutdown.get_or_init(tokio::time::Instant::now);
         drain(&rt, since + rt.config.shutdown_timeout).await;
