@@ -13,6 +13,9 @@ use super::{JobContext, StopReason};
 
 /// Progress is written at most this often; the lease is renewed at least every lease/3.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);
+/// Progress is first written this long after the claim, so that jobs which finish within it
+/// (an instant LLM) write their claim and their result and nothing between.
+const FIRST_PROGRESS_AFTER: Duration = Duration::from_millis(20);
 
 pub struct LeaseKeeper {
     done: CancellationToken,
@@ -50,7 +53,10 @@ async fn keep(
     let mut renew = tokio::time::interval(lease / 3);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     renew.tick().await; // the claim itself just set the lease
-    let mut last_write = tokio::time::Instant::now() - PROGRESS_INTERVAL;
+    // The claim wrote the attempt's first progress ("starting"); what the pipeline reports next
+    // is written FIRST_PROGRESS_AFTER after the claim at the earliest: a job that is over by
+    // then costs no progress write at all (its final write records the last progress).
+    let mut next_write = tokio::time::Instant::now() + FIRST_PROGRESS_AFTER;
     loop {
         let pending = tokio::select! {
             biased;
@@ -61,13 +67,13 @@ async fn keep(
                 // Throttle: at most one progress write per interval, never delaying the stop.
                 tokio::select! {
                     _ = done.cancelled() => return,
-                    _ = tokio::time::sleep_until(last_write + PROGRESS_INTERVAL) => {}
+                    _ = tokio::time::sleep_until(next_write) => {}
                 }
                 progress.borrow_and_update().clone()
             }
             _ = renew.tick() => None,
         };
-        last_write = tokio::time::Instant::now();
+        next_write = tokio::time::Instant::now() + PROGRESS_INTERVAL;
         match claims::renew(&pool, &token, lease, pending.as_ref()).await {
             Ok(LeaseState::Held { cancel_requested: true }) => ctx.stop(StopReason::Cancelled),
             Ok(LeaseState::Held { .. }) => {}
