@@ -10,7 +10,8 @@ use uuid::Uuid;
 /// The server to create test databases on: `DATABASE_URL` (any database on it), else the
 /// local default of this project's machines.
 pub fn admin_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres".into())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres".into())
 }
 
 pub struct TestDb {
@@ -22,13 +23,15 @@ impl TestDb {
     pub async fn new() -> TestDb {
         let admin = admin_url();
         let template = template_name();
-        let mut conn = PgConnection::connect(&admin).await.expect("Postgres is reachable at DATABASE_URL");
+        let mut conn =
+            PgConnection::connect(&admin).await.expect("Postgres is reachable at DATABASE_URL");
         ensure_template(&mut conn, &admin, &template).await;
         let name = format!("tf_test_{}", Uuid::new_v4().simple());
         // Copying a template fails while another copy of it is in progress: retry.
         let mut delay = Duration::from_millis(20);
         loop {
-            match conn.execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str()).await {
+            match conn.execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str()).await
+            {
                 Ok(_) => break,
                 Err(e) if e.to_string().contains("being accessed by other users") => {
                     tokio::time::sleep(delay).await;
@@ -49,7 +52,9 @@ impl Drop for TestDb {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             rt.block_on(async {
                 let mut conn = PgConnection::connect(&admin).await.ok()?;
-                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.ok()
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await
+                    .ok()
             })
         })
         .join();
@@ -61,8 +66,13 @@ fn template_name() -> String {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| {
         let mut hasher = Sha256::new();
-        let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/migrations");
-        let mut files: Vec<_> = std::fs::read_dir(&migrations).expect("migrations dir").flatten().map(|e| e.path()).collect();
+        let migrations =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/migrations");
+        let mut files: Vec<_> = std::fs::read_dir(&migrations)
+            .expect("migrations dir")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         files.sort();
         for file in files {
             hasher.update(std::fs::read(file).expect("readable migration"));
@@ -80,15 +90,25 @@ async fn ensure_template(conn: &mut PgConnection, admin: &str, template: &str) {
     conn.execute("SELECT pg_advisory_lock(727272)").await.expect("advisory lock");
     if !template_exists(conn, template).await {
         let building = format!("{template}_building");
-        conn.execute(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)").as_str()).await.expect("drop stale template");
-        conn.execute(format!("CREATE DATABASE {building}").as_str()).await.expect("create template");
+        conn.execute(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)").as_str())
+            .await
+            .expect("drop stale template");
+        conn.execute(format!("CREATE DATABASE {building}").as_str())
+            .await
+            .expect("create template");
         {
-            let mut tpl = PgConnection::connect(&with_database(admin, &building)).await.expect("connect template");
+            let mut tpl = PgConnection::connect(&with_database(admin, &building))
+                .await
+                .expect("connect template");
             sqlx::migrate!("../shared/migrations").run(&mut tpl).await.expect("migrate template");
             tpl.close().await.expect("close template connection");
         }
-        conn.execute(format!("ALTER DATABASE {building} RENAME TO {template}").as_str()).await.expect("rename template");
-        conn.execute(format!("ALTER DATABASE {template} WITH is_template true").as_str()).await.expect("mark template");
+        conn.execute(format!("ALTER DATABASE {building} RENAME TO {template}").as_str())
+            .await
+            .expect("rename template");
+        conn.execute(format!("ALTER DATABASE {template} WITH is_template true").as_str())
+            .await
+            .expect("mark template");
     }
     conn.execute("SELECT pg_advisory_unlock(727272)").await.expect("advisory unlock");
 }
@@ -108,11 +128,13 @@ pub fn with_database(url: &str, name: &str) -> String {
 }
 
 async fn template_exists(conn: &mut PgConnection, template: &str) -> bool {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)")
-        .bind(template)
-        .fetch_one(conn)
-        .await
-        .expect("query pg_database")
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)",
+    )
+    .bind(template)
+    .fetch_one(conn)
+    .await
+    .expect("query pg_database")
 }
 
 #[cfg(test)]
@@ -121,8 +143,14 @@ mod tests {
 
     #[test]
     fn database_names_are_replaced_in_urls() {
-        assert_eq!(with_database("postgres://root@127.0.0.1:5432/postgres", "x"), "postgres://root@127.0.0.1:5432/x");
-        assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
+        assert_eq!(
+            with_database("postgres://root@127.0.0.1:5432/postgres", "x"),
+            "postgres://root@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
         assert_eq!(with_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
     }
 }

@@ -19,8 +19,15 @@ impl RedisNamespace {
     /// Every key of this namespace (for assertions on what Redis holds).
     pub async fn keys(&self) -> Vec<String> {
         let client = redis::Client::open(self.url.as_str()).expect("valid REDIS_URL");
-        let mut conn = client.get_multiplexed_async_connection().await.expect("Redis is reachable at REDIS_URL");
-        redis::cmd("KEYS").arg(format!("{}*", self.prefix)).query_async(&mut conn).await.expect("KEYS")
+        let mut conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("Redis is reachable at REDIS_URL");
+        redis::cmd("KEYS")
+            .arg(format!("{}*", self.prefix))
+            .query_async(&mut conn)
+            .await
+            .expect("KEYS")
     }
 }
 

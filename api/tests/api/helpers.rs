@@ -85,7 +85,10 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, field: &st
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["status"], status);
     assert_eq!(problem["field"], field, "{problem}");
-    assert!(problem["detail"].as_str().unwrap().contains(field), "detail names the field: {problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains(field),
+        "detail names the field: {problem}"
+    );
     problem
 }
 

@@ -27,7 +27,10 @@ async fn a_postgres_outage_is_a_quick_503_and_the_api_recovers_by_itself() {
     assert_eq!(r.status(), 503);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     assert!(r.headers().contains_key("retry-after"));
-    assert!(started.elapsed() < std::time::Duration::from_secs(10), "an outage must not hang requests");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "an outage must not hang requests"
+    );
     let r = api.get("/ready").await;
     assert_eq!(r.status(), 503);
     assert!(r.json::<Value>().await.unwrap()["detail"].as_str().unwrap().contains("postgres"));
@@ -62,15 +65,19 @@ async fn readiness_is_503_when_redis_is_unreachable_and_jobs_are_still_accepted(
     // dispatcher, which pushes it when Redis is back.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let pushed: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar("SELECT enqueued_at FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_one(&api_down.state.pool)
-            .await
-            .unwrap();
+        let pushed: Option<chrono::DateTime<chrono::Utc>> =
+            sqlx::query_scalar("SELECT enqueued_at FROM jobs WHERE id = $1")
+                .bind(id)
+                .fetch_one(&api_down.state.pool)
+                .await
+                .unwrap();
         if pushed.is_none() {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "a job whose push failed is left for the dispatcher");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a job whose push failed is left for the dispatcher"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
@@ -90,7 +97,16 @@ async fn the_openapi_document_describes_every_route() {
     let api = spawn_api().await;
     let doc: Value = api.get("/openapi.json").await.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/jobs", "/jobs/{id}", "/jobs/{id}/cancel", "/jobs/{id}/retry", "/jobs/{id}/events", "/jobs/{id}/artifacts", "/health", "/ready"] {
+    for path in [
+        "/jobs",
+        "/jobs/{id}",
+        "/jobs/{id}/cancel",
+        "/jobs/{id}/retry",
+        "/jobs/{id}/events",
+        "/jobs/{id}/artifacts",
+        "/health",
+        "/ready",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "missing {path}");
     }
     let docs = api.get("/docs").await;

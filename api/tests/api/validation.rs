@@ -14,7 +14,9 @@ async fn unknown_kind_is_rejected() {
 #[tokio::test]
 async fn missing_field_is_rejected() {
     let api = spawn_api().await;
-    let r = api.post_job(&json!({"kind": "analysis", "input": {"task": "market", "date": "2010-06-01"}})).await;
+    let r = api
+        .post_job(&json!({"kind": "analysis", "input": {"task": "market", "date": "2010-06-01"}}))
+        .await;
     assert_problem(r, 422, "input.symbol").await;
     let r = api.post_job(&json!({"kind": "analysis"})).await;
     assert_problem(r, 422, "input").await;
@@ -24,8 +26,13 @@ async fn missing_field_is_rejected() {
 async fn symbol_must_match_the_pattern() {
     let api = spawn_api().await;
     for bad in ["goog", "GO OG", "ABCDEFGHIJKLMNOP", "GOOG;DROP"] {
-        let problem = assert_problem(api.post_job(&market(bad, "2010-06-01")).await, 422, "input.symbol").await;
-        assert!(problem["detail"].as_str().unwrap().contains("^[A-Z0-9.\\-=^]{1,15}$"), "{problem}");
+        let problem =
+            assert_problem(api.post_job(&market(bad, "2010-06-01")).await, 422, "input.symbol")
+                .await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("^[A-Z0-9.\\-=^]{1,15}$"),
+            "{problem}"
+        );
     }
 }
 
@@ -41,7 +48,8 @@ async fn date_must_be_iso_formatted() {
 async fn date_must_not_be_in_the_future() {
     let api = spawn_api().await;
     let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
-    let problem = assert_problem(api.post_job(&market("GOOG", &tomorrow)).await, 422, "input.date").await;
+    let problem =
+        assert_problem(api.post_job(&market("GOOG", &tomorrow)).await, 422, "input.date").await;
     assert!(problem["detail"].as_str().unwrap().contains("future"));
 }
 
@@ -49,7 +57,9 @@ async fn date_must_not_be_in_the_future() {
 async fn journal_text_over_20000_characters_is_rejected() {
     let api = spawn_api().await;
     let text = "x".repeat(20_001);
-    let r = api.post_job(&json!({"kind": "analysis", "input": {"task": "journal", "text": text}})).await;
+    let r = api
+        .post_job(&json!({"kind": "analysis", "input": {"task": "journal", "text": text}}))
+        .await;
     assert_problem(r, 422, "input.text").await;
 }
 
@@ -57,7 +67,9 @@ async fn journal_text_over_20000_characters_is_rejected() {
 async fn body_over_one_mebibyte_is_rejected() {
     let api = spawn_api().await;
     let text = "x".repeat(1024 * 1024 + 1);
-    let r = api.post_job(&json!({"kind": "analysis", "input": {"task": "journal", "text": text}})).await;
+    let r = api
+        .post_job(&json!({"kind": "analysis", "input": {"task": "journal", "text": text}}))
+        .await;
     assert_problem(r, 413, "body").await;
 }
 
@@ -80,7 +92,14 @@ async fn malformed_json_is_rejected() {
 async fn wrong_content_type_is_rejected() {
     let api = spawn_api().await;
     let body = serde_json::to_string(&market("GOOG", "2010-06-01")).unwrap();
-    let r = api.client.post(format!("{}/jobs", api.base)).header("content-type", "text/plain").body(body.clone()).send().await.unwrap();
+    let r = api
+        .client
+        .post(format!("{}/jobs", api.base))
+        .header("content-type", "text/plain")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_problem(r, 415, "content-type").await;
     let r = api.client.post(format!("{}/jobs", api.base)).body(body).send().await.unwrap();
     assert_problem(r, 415, "content-type").await;

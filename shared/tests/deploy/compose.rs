@@ -50,7 +50,7 @@ fn no_two_services_build_the_same_image_tag() {
                 let name = name.clone();
                 layers.iter().map(move |l| &l["services"][name.as_str()][key])
             };
-            let image = layer("image").filter(|v| !v.is_null()).last().map(scalar);
+            let image = layer("image").rfind(|v| !v.is_null()).map(scalar);
             if layer("build").any(|b| !b.is_null()) {
                 let image =
                     image.unwrap_or_else(|| panic!("{set:?}: {name} builds an unnamed image"));
