@@ -90,7 +90,10 @@ cleanup() {
     redis-cli -u "$REDIS_URL" --scan --pattern "$prefix:*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null || true
   done
   touch "$cleaned_marker" 2>/dev/null || true
-  if [[ -n "$logs" ]]; then mkdir -p "$logs" && cp "$work"/*.log "$logs"/ 2>/dev/null || true; fi
+  if [[ -n "$logs" ]]; then
+    mkdir -p "$logs"
+    cp "$work"/*.log "$logs"/ 2>/dev/null || true
+  fi
   rm -rf "$work" "${results_root:-}"
 }
 trap cleanup EXIT
@@ -135,7 +138,9 @@ cpu_snap() { # pids of api worker double (0 = not running)
   echo "$(ticks "$1") $(ticks "$2") $(ticks "$3") $pg $redis $((user + nice + system + irq + softirq + steal)) $((idle + iowait))"
 }
 cpu_report() { # label start-snapshot end-snapshot
-  local -a a=($2) b=($3)
+  local -a a b
+  read -r -a a <<<"$2"
+  read -r -a b <<<"$3"
   local hz; hz="$(getconf CLK_TCK)"
   awk -v label="$1" -v hz="$hz" -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
     split(a, x, " "); split(b, y, " ")
@@ -202,7 +207,7 @@ start_worker() {
 }
 
 stop() { # pid: stops it and forgets it (its number may be reused by then)
-  kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true
+  if kill "$1" 2>/dev/null; then wait "$1" 2>/dev/null || true; fi
   local kept=() pid
   for pid in "${pids[@]}"; do [[ "$pid" == "$1" ]] || kept+=("$pid"); done
   pids=("${kept[@]}")
