@@ -65,30 +65,43 @@ pub async fn handle(
     }
 }
 
-/// Registers one consumer for `kind`; the factory runs again (new name) after a failure.
-pub fn register(monitor: Monitor, rt: Arc<Runtime>, kind: JobKind, wakers: Wakers) -> Monitor {
-    monitor.register(move |run| {
-        let config = &rt.config;
-        let storage = RedisStorage::<Vec<u8>>::new(rt.producer.connection())
-            .with_config(apalis_config(
-                &config.common.queue_prefix,
-                kind,
-                config.heartbeat,
-                config.missed_heartbeats,
-            ))
-            .with_codec(RawBytes)
-            .before_start(move |_| async move {
-                // Restarts are immediate in apalis; pause so a Redis outage is not a busy loop.
-                if run > 0 {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-                Ok(())
-            })
-            .poll_with_stream(wakers.stream(kind));
-        WorkerBuilder::new(format!("{}-{kind}-r{run}", config.name))
-            .backend(storage)
-            .concurrency(config.concurrency(kind))
-            .data(rt.clone())
-            .build(handle)
-    })
+/// Fetch loops per queue at most. apalis fetches one message per Redis round trip, one after
+/// the other (`batch_size(1)`), so one loop caps a busy queue at one message per round trip.
+const MAX_CONSUMERS: usize = 2;
+
+/// Registers the consumers of `kind`: up to [`MAX_CONSUMERS`], sharing the kind's concurrency
+/// between them so that together they never hold more messages than it allows. Each factory
+/// runs again (new name) after a failure.
+pub fn register(mut monitor: Monitor, rt: Arc<Runtime>, kind: JobKind, wakers: Wakers) -> Monitor {
+    let concurrency = rt.config.concurrency(kind);
+    let consumers = concurrency.min(MAX_CONSUMERS);
+    for i in 0..consumers {
+        let share = concurrency / consumers + usize::from(i < concurrency % consumers);
+        let (rt, wakers) = (rt.clone(), wakers.clone());
+        monitor = monitor.register(move |run| {
+            let config = &rt.config;
+            let storage = RedisStorage::<Vec<u8>>::new(rt.producer.connection())
+                .with_config(apalis_config(
+                    &config.common.queue_prefix,
+                    kind,
+                    config.heartbeat,
+                    config.missed_heartbeats,
+                ))
+                .with_codec(RawBytes)
+                .before_start(move |_| async move {
+                    // Restarts are immediate in apalis; pause so a Redis outage is not a busy loop.
+                    if run > 0 {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    Ok(())
+                })
+                .poll_with_stream(wakers.stream(kind));
+            WorkerBuilder::new(format!("{}-{kind}-c{i}-r{run}", config.name))
+                .backend(storage)
+                .concurrency(share)
+                .data(rt.clone())
+                .build(handle)
+        });
+    }
+    monitor
 }
