@@ -79,9 +79,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.steps
     );
     println!(
-        "| data | seed | N-HiTS MASE | naive | drift | served | served MASE | kept step | s/step | first step s | process→first step s |"
+        "| data | seed | N-HiTS MASE | naive | drift | served | served MASE | kept step | s/step mean | s/step median | first step s | process→first step s |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut summary = Vec::new();
     for dataset in &args.data {
         let series = read_close_csv(&data_dir().join(format!("{dataset}.csv")))?.close;
