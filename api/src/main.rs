@@ -1,8 +1,11 @@
-use std::{process::ExitCode, time::Duration};
+use std::process::ExitCode;
 
 use api::{ApiConfig, Application};
 use clap::{Parser, Subcommand};
-use shared::config::{Env, settings};
+use shared::{
+    cli,
+    config::{Env, settings},
+};
 use tokio_util::sync::CancellationToken;
 
 /// The Tradeforge HTTP API.
@@ -25,22 +28,12 @@ enum Command {
 async fn main() -> ExitCode {
     let env = Env::from_process();
     if let Some(Command::Healthcheck) = Cli::parse().command {
-        let addr = env.raw(&settings::API_ADDR).unwrap_or_default();
-        return match shared::healthcheck::probe(&addr, "/health", Duration::from_secs(3)).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("unhealthy: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return cli::healthcheck(&env, &settings::API_ADDR).await;
     }
     shared::telemetry::init(&env);
     let config = match ApiConfig::from_env(&env) {
         Ok(config) => config,
-        Err(e) => {
-            eprintln!("configuration error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return cli::config_error(e),
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(shared::shutdown::on_signal(shutdown.clone()));
@@ -48,11 +41,5 @@ async fn main() -> ExitCode {
         Ok(app) => app.run_until_stopped().await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error.cause_chain = ?e, error.message = %e, "api stopped");
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit(result, "api")
 }

@@ -1,10 +1,9 @@
 //! Building and running the API: `Application::build` binds the listener (port 0 in tests),
 //! `run_until_stopped` serves until the shutdown token fires.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use shared::queue::Producer;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -24,16 +23,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: ApiConfig, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let pool = shared::db::connect_lazy(
-            &config.common.database_url,
-            config.common.database_max_connections,
-        )
-        .context("invalid DATABASE_URL")?;
-        shared::db::migrate(&pool).await?;
-        let redis =
-            shared::queue::connect_with_retry(&config.common.redis_url, Duration::from_secs(60))
-                .await?;
-        let producer = Producer::new(redis, &config.common.queue_prefix);
+        let (pool, producer) = config.common.connect().await?;
         let submitter = Submitter::start(
             pool.clone(),
             producer.clone(),

@@ -2,6 +2,7 @@
 //! validation, Postgres repository, Redis queue transport, configuration, telemetry,
 //! market data and indicators.
 
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod field_error;

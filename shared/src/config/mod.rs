@@ -42,6 +42,20 @@ impl CommonConfig {
     }
 }
 
+impl CommonConfig {
+    /// What both binaries do first: a lazy Postgres pool, migrations (retried while Postgres
+    /// starts), and a Redis producer (retried while Redis starts).
+    pub async fn connect(&self) -> anyhow::Result<(sqlx::PgPool, crate::queue::Producer)> {
+        use anyhow::Context;
+        let pool = crate::db::connect_lazy(&self.database_url, self.database_max_connections)
+            .context("invalid DATABASE_URL")?;
+        crate::db::migrate(&pool).await?;
+        let redis =
+            crate::queue::connect_with_retry(&self.redis_url, Duration::from_secs(60)).await?;
+        Ok((pool, crate::queue::Producer::new(redis, &self.queue_prefix)))
+    }
+}
+
 // Hand-written so that credentials in the URLs never reach a log line.
 impl std::fmt::Debug for CommonConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -55,16 +55,7 @@ pub struct WorkerApp {
 
 impl WorkerApp {
     pub async fn build(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let pool = shared::db::connect_lazy(
-            &config.common.database_url,
-            config.common.database_max_connections,
-        )
-        .context("invalid DATABASE_URL")?;
-        shared::db::migrate(&pool).await?;
-        let redis =
-            shared::queue::connect_with_retry(&config.common.redis_url, Duration::from_secs(60))
-                .await?;
-        let producer = Producer::new(redis, &config.common.queue_prefix);
+        let (pool, producer) = config.common.connect().await?;
         let ollama = OllamaClient::new(&config.ollama.url, config.ollama.timeout)
             .context("invalid OLLAMA_URL")?;
         let health = TcpListener::bind(config.health_addr)
