@@ -6,7 +6,12 @@
 //! per queue that drives apalis' `poll_with_stream`. A 1 s tick is merged in as a safety net
 //! (a missed publish, a delayed retry becoming due).
 
-use std::{collections::HashMap, pin::Pin, time::Duration};
+use std::{
+    collections::HashMap,
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use futures::{Stream, StreamExt, stream};
 use shared::{job::JobKind, queue::wake_channel};
@@ -43,7 +48,7 @@ impl Wakers {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let ticks = IntervalStream::new(tick).map(|_| ());
-        Box::pin(stream::select(pushes, ticks))
+        Box::pin(Coalesced(stream::select(pushes, ticks)))
     }
 
     fn wake(&self, kind: JobKind) {
@@ -96,5 +101,69 @@ impl Wakers {
                 },
             }
         }
+    }
+}
+
+/// Yields once for all the wake-ups that arrived since it was last polled, and always leaves
+/// its waker registered. apalis' `poll_with_stream` polls the stream once before each fetch and
+/// ignores the answer: after a poll that returned an item, nothing would wake the consumer for
+/// the next push, which then waited for the consumer's heartbeat (seconds). Polling the inner
+/// stream until it is pending registers the waker every time.
+struct Coalesced<S>(S);
+
+impl<S: Stream + Unpin> Stream for Coalesced<S> {
+    type Item = ();
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        let mut woken = false;
+        loop {
+            match self.0.poll_next_unpin(cx) {
+                Poll::Ready(Some(_)) => woken = true,
+                Poll::Ready(None) if woken => return Poll::Ready(Some(())),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending if woken => return Poll::Ready(Some(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use futures::task::{ArcWake, waker};
+
+    use super::*;
+
+    struct CountWakes(AtomicUsize);
+
+    impl ArcWake for CountWakes {
+        fn wake_by_ref(this: &Arc<Self>) {
+            this.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_poll_that_yields_still_leaves_the_consumer_to_be_woken_by_the_next_push() {
+        let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
+        let waker = waker(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let _guard = rt.enter();
+        let (tx, rx) = watch::channel(0u64);
+        let mut stream = Coalesced(WatchStream::from_changes(rx));
+
+        tx.send_replace(1);
+        tx.send_replace(2);
+        assert_eq!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(Some(())));
+        // apalis ignores that item and parks; the next push must wake it.
+        tx.send_replace(3);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "the push woke the consumer");
+        assert_eq!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(Some(())));
+        assert_eq!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Pending);
     }
 }
