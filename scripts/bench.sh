@@ -63,16 +63,16 @@ if ((build)); then
   cargo build --release -q -p api -p worker -p testkit -p bench
 fi
 
-# On an ext4 without a journal (this project's dev VMs), creating a file first skips over every
-# inode of its block group freed in the last ~35 s (dirty_expire + 5 s). Deleting a run's
-# thousands of result files would make the next run measure that, which a results volume in
-# use never sees: wait it out.
+# On an ext4 without a journal (this project's dev VMs), creating a file first skips, one by
+# one, every inode of its block group freed in the last 60 s (longer while the inode table
+# block is dirty). Deleting a run's 15 000 result files would make the next run pay that on
+# each of its own, which a results volume in use never sees: wait it out.
 cleaned_marker="${TMPDIR:-/tmp}/tradeforge-bench.cleaned"
 if [[ -e "$cleaned_marker" ]]; then
   since=$(($(date +%s) - $(stat -c %Y "$cleaned_marker")))
-  if ((since < 40)); then
-    say "waiting $((40 - since)) s: the previous bench deleted its result files $since s ago"
-    sleep $((40 - since))
+  if ((since < 90)); then
+    say "waiting $((90 - since)) s: the previous bench deleted its result files $since s ago"
+    sleep $((90 - since))
   fi
 fi
 
