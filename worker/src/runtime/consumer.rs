@@ -67,7 +67,7 @@ pub async fn handle(
 
 /// Fetch loops per queue at most. apalis fetches one message per Redis round trip, one after
 /// the other (`batch_size(1)`), so one loop caps a busy queue at one message per round trip.
-const MAX_CONSUMERS: usize = 2;
+const MAX_CONSUMERS: usize = 4;
 
 /// Registers the consumers of `kind`: up to [`MAX_CONSUMERS`], sharing the kind's concurrency
 /// between them so that together they never hold more messages than it allows. Each factory
