@@ -47,15 +47,37 @@ pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Err
 /// connection when it goes back to the pool, one more round trip per statement. Pinged, like
 /// pooled ones, only after sitting idle; after a failed statement call [`Self::reset`] and the
 /// next [`Self::get`] takes a fresh one.
+///
+/// After a failure the next `get` first opens a connection of its own, outside the pool: while
+/// Postgres is down that fails in a millisecond (connection refused, "shutting down"), where the
+/// pool would keep retrying for its whole acquire timeout, so that every batch during an
+/// outage, not only the first, is answered with an error at once.
 pub struct HeldConnection {
     pool: PgPool,
     conn: Option<PoolConnection<Postgres>>,
     last_used: Instant,
+    suspect: bool,
 }
+
+/// Longest the probe after a failure may take (a host that drops packets).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl HeldConnection {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, conn: None, last_used: Instant::now() }
+        Self { pool, conn: None, last_used: Instant::now(), suspect: false }
+    }
+
+    async fn probe(&self) -> Result<(), sqlx::Error> {
+        let options = self.pool.connect_options();
+        let connect = <PgConnection as sqlx::Connection>::connect_with(&options);
+        match tokio::time::timeout(PROBE_TIMEOUT, connect).await {
+            Ok(Ok(conn)) => {
+                let _ = sqlx::Connection::close(conn).await;
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
     }
 
     /// The held connection; acquired from the pool first when there is none (or it failed its
@@ -65,12 +87,18 @@ impl HeldConnection {
             && let Some(conn) = self.conn.as_mut()
             && sqlx::Connection::ping(&mut **conn).await.is_err()
         {
-            self.conn = None;
+            self.reset();
         }
         self.last_used = Instant::now();
         let conn = match self.conn.take() {
             Some(conn) => conn,
-            None => self.pool.acquire().await?,
+            None => {
+                if self.suspect {
+                    self.probe().await?;
+                    self.suspect = false;
+                }
+                self.pool.acquire().await.inspect_err(|_| self.suspect = true)?
+            }
         };
         Ok(&mut **self.conn.insert(conn))
     }
@@ -78,6 +106,7 @@ impl HeldConnection {
     /// Gives the connection back after a failed statement (the pool closes it if it is broken).
     pub fn reset(&mut self) {
         self.conn = None;
+        self.suspect = true;
     }
 }
 
