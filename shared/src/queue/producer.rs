@@ -112,6 +112,20 @@ impl Producer {
         Ok(flags.chunks(3).map(|f| f[0] && !f[1] && !f[2]).collect())
     }
 
+    /// Sets `<prefix>:epoch` unless it exists; `true` when it had to be set, i.e. when this
+    /// Redis has lost its data (restarted without persistence, flushed) since the last call
+    /// anywhere, or is new. One round trip: cheap enough to ask every dispatch tick.
+    pub async fn data_was_lost(&self) -> Result<bool, QueueError> {
+        let mut conn = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("{}:epoch", self.prefix))
+            .arg(chrono::Utc::now().to_rfc3339())
+            .arg("NX")
+            .query_async(&mut conn)
+            .await?;
+        Ok(set.is_some())
+    }
+
     pub async fn ping(&self) -> Result<(), QueueError> {
         let mut conn = self.conn.clone();
         redis::cmd("PING").query_async::<String>(&mut conn).await?;

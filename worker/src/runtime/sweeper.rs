@@ -28,7 +28,10 @@ pub async fn run(rt: Arc<Runtime>, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = dispatch.tick() => dispatch_all(&rt).await,
+            _ = dispatch.tick() => {
+                recover_if_redis_lost_data(&rt).await;
+                dispatch_all(&rt).await;
+            }
             _ = leases.tick() => expire_leases(&rt).await,
             _ = housekeeping.tick() => housekeep(&rt).await,
         }
@@ -47,6 +50,38 @@ async fn dispatch_all(rt: &Runtime) {
                 tracing::debug!(%kind, jobs = n, "pushed jobs waiting in Postgres");
             }
             Err(e) => tracing::warn!(error.message = %e, %kind, "dispatch failed"),
+        }
+    }
+}
+
+/// After Redis lost its data, every pushed message of a queued job may be gone: check them all
+/// now rather than when they turn [`STALE_PUSH_AFTER`] old. (A job pushed a moment ago may be
+/// pushed twice; the claim makes the second delivery a no-op.)
+async fn recover_if_redis_lost_data(rt: &Runtime) {
+    match rt.producer.data_was_lost().await {
+        Ok(false) => return,
+        Ok(true) => {}
+        Err(_) => return, // Redis is down: the consumers and the dispatcher say so already
+    }
+    for &kind in &rt.config.queues {
+        let mut recovered = 0;
+        // Batches of 1 000: a batch that still finds lost messages may not have seen them all.
+        for _ in 0..10 {
+            match dispatcher::recover_lost_pushes(&rt.pool, &rt.producer, kind, Duration::ZERO)
+                .await
+            {
+                Ok(0) => break,
+                Ok(n) => recovered += n,
+                Err(e) => {
+                    tracing::warn!(error.message = %e, %kind, "lost-message check failed");
+                    break;
+                }
+            }
+        }
+        if recovered > 0 {
+            metrics::counter!("tradeforge_requeues_total", "reason" => "message_lost")
+                .increment(recovered);
+            tracing::warn!(%kind, jobs = recovered, "Redis lost its data (restart without persistence?); re-pushing");
         }
     }
 }
