@@ -23,6 +23,9 @@ Phases (each on a fresh database and Redis prefix, with the Ollama double answer
   --logs DIR        keep the processes' logs in DIR
   --results-in DIR  put RESULTS_DIR under DIR (default: a temporary directory under \$TMPDIR);
                     e.g. /dev/shm to take file-system costs out of the drain figure
+  --results-on-ext4 put RESULTS_DIR on a fresh journaled ext4 (a 2 GiB image in \$TMPDIR,
+                    loop-mounted; needs root): the file system a Docker volume has on a
+                    typical host, free of the journal-less dev VM's inode-allocation cost
 
 Environment: DATABASE_URL (default postgres://root@127.0.0.1:5432/postgres?sslmode=disable,
 a loopback connection without TLS as in the compose stack; the role needs CREATEDB),
@@ -31,7 +34,7 @@ size, default: the binaries' own), RUST_LOG (default: the binaries' own, info), 
 HELP
 }
 
-logs="" results_in="${TMPDIR:-/tmp}" phases=idle,post,drain duration=10 samples=200 drain_jobs=5000 concurrency=64 build=1
+results_on_ext4=0 logs="" results_in="${TMPDIR:-/tmp}" phases=idle,post,drain duration=10 samples=200 drain_jobs=5000 concurrency=64 build=1
 while (($#)); do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -43,6 +46,7 @@ while (($#)); do
     --no-build) build=0; shift ;;
     --logs) logs="$2"; shift 2 ;;
     --results-in) results_in="$2"; shift 2 ;;
+    --results-on-ext4) results_on_ext4=1; shift ;;
     *) usage >&2; exit 2 ;;
   esac
 done
@@ -63,14 +67,26 @@ if ((build)); then
   cargo build --release -q -p api -p worker -p testkit -p bench
 fi
 
-# On an ext4 without a journal (this project's dev VMs), creating a file first skips, one by
-# one, every inode of its block group freed in the last 60 s, and in the last 5 min while the
-# inode table block holding it is dirty, which creating files next to them keeps it. Deleting a
-# run's 15 000 result files makes the next run pay that on each file it creates (measured with
-# 5 000 directories of two files: 900-1 800/s within 5 min of deleting as many, 7 600-9 100/s
-# after), which a results volume in use never sees: wait the 5 min out.
+# On an ext4 without a journal (this project's dev VMs' root), creating a file first skips,
+# one by one, every inode of its block group freed in the last 60 s, and in the last 5 min
+# while the inode table block holding it is dirty, which creating files next to them keeps it
+# (`recently_deleted` in fs/ext4/ialloc.c, skipped when there is a journal). Deleting a run's
+# 15 000 result files makes the next run pay that on each file it creates (measured with
+# 5 000 directories of two files: 900-1 900/s within minutes of deletions, 7 600-9 300/s after,
+# or at once on a journaled ext4), which a results volume in use never sees: wait the 5 min out,
+# or use --results-on-ext4.
 cleaned_marker="${TMPDIR:-/tmp}/tradeforge-bench.cleaned"
-if [[ -e "$cleaned_marker" ]]; then
+ext4_image="" ext4_mount=""
+if ((results_on_ext4)); then
+  [[ "$(id -u)" == 0 ]] || { say "--results-on-ext4 needs root (mount)"; exit 1; }
+  ext4_image="$(mktemp -p "${TMPDIR:-/tmp}" tradeforge-bench-ext4.XXXXXX.img)"
+  ext4_mount="$(mktemp -d -t tradeforge-bench-ext4.XXXXXX)"
+  truncate -s 2G "$ext4_image"
+  mkfs.ext4 -q -F "$ext4_image"
+  mount -o loop "$ext4_image" "$ext4_mount"
+  results_in="$ext4_mount"
+  say "RESULTS_DIR on a fresh journaled ext4 ($ext4_image on $ext4_mount)"
+elif [[ -e "$cleaned_marker" ]]; then
   since=$(($(date +%s) - $(stat -c %Y "$cleaned_marker")))
   if ((since < 310)); then
     say "waiting $((310 - since)) s: the previous bench deleted its result files $since s ago"
@@ -95,8 +111,13 @@ cleanup() {
     mkdir -p "$logs"
     cp "$work"/*.log "$logs"/ 2>/dev/null || true
   fi
-  rm -rf "$work" "${results_root:-}"
-  touch "$cleaned_marker" 2>/dev/null || true
+  if [[ -n "$ext4_mount" ]]; then
+    umount "$ext4_mount" 2>/dev/null || true
+    rm -rf "$work" "$ext4_mount" "$ext4_image"
+  else
+    rm -rf "$work" "${results_root:-}"
+    touch "$cleaned_marker" 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
