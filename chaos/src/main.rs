@@ -48,17 +48,7 @@ async fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let mut report = match scenarios::run(name, &mut env, &opts).await {
             Ok(report) => report,
-            Err(e) => report::Report {
-                scenario: scenarios::static_name(name),
-                jobs: 0,
-                lost: 0,
-                double_finished: 0,
-                ran_twice: 0,
-                recovery_s: None,
-                figures: String::new(),
-                failures: vec![format!("error: {e:#}")],
-                took: Default::default(),
-            },
+            Err(e) => report::Report::failed(scenarios::static_name(name), &e),
         };
         report.took = started.elapsed();
         println!("{}", report.line());

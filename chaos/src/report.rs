@@ -32,6 +32,21 @@ impl Report {
         }
     }
 
+    /// A scenario that could not run to its checks.
+    pub fn failed(scenario: &'static str, error: &anyhow::Error) -> Self {
+        Self {
+            scenario,
+            jobs: 0,
+            lost: 0,
+            double_finished: 0,
+            ran_twice: 0,
+            recovery_s: None,
+            figures: String::new(),
+            failures: vec![format!("error: {error:#}")],
+            took: Duration::ZERO,
+        }
+    }
+
     pub fn with_recovery(mut self, seconds: f64) -> Self {
         self.recovery_s = Some(seconds);
         self

@@ -187,13 +187,18 @@ impl Redis {
     }
 
     pub async fn used_memory(&self) -> anyhow::Result<u64> {
-        let mut conn = redis::Client::open(self.url())?.get_multiplexed_async_connection().await?;
-        let info: String = redis::cmd("INFO").arg("memory").query_async(&mut conn).await?;
-        info.lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
-            .and_then(|v| v.trim().parse().ok())
-            .context("INFO memory has no used_memory")
+        used_memory(&self.url()).await
     }
+}
+
+/// `used_memory` from `INFO memory` of the Redis at `url`.
+pub async fn used_memory(url: &str) -> anyhow::Result<u64> {
+    let mut conn = redis::Client::open(url)?.get_multiplexed_async_connection().await?;
+    let info: String = redis::cmd("INFO").arg("memory").query_async(&mut conn).await?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .context("INFO memory has no used_memory")
 }
 
 impl Drop for Redis {

@@ -255,18 +255,22 @@ impl<'e> Stack<'e> {
         Ok(r.status().as_u16())
     }
 
+    /// How many of `ids` are in a final state (0 while Postgres is unreachable).
+    pub async fn final_count(&self, ids: &[Uuid]) -> usize {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM jobs WHERE id = ANY($1) AND status IN ('succeeded','failed','cancelled')",
+        )
+        .bind(ids)
+        .fetch_one(&self.pool)
+        .await
+        .map_or(0, |n| n as usize)
+    }
+
     /// Waits until every job in `ids` is final; `false` when `limit` passed first.
     pub async fn wait_final(&self, ids: &[Uuid], limit: Duration) -> anyhow::Result<bool> {
         let deadline = Instant::now() + limit;
         loop {
-            let open: Option<i64> = sqlx::query_scalar(
-                "SELECT count(*) FROM jobs WHERE id = ANY($1) AND status NOT IN ('succeeded','failed','cancelled')",
-            )
-            .bind(ids)
-            .fetch_one(&self.pool)
-            .await
-            .ok();
-            if open == Some(0) {
+            if self.final_count(ids).await == ids.len() {
                 return Ok(true);
             }
             if Instant::now() > deadline {

@@ -30,14 +30,9 @@ pub async fn run(env: &mut Env, _opts: &Opts) -> anyhow::Result<Report> {
     let sampler = {
         let (url, peak, sampling) = (s.env.redis.url(), peak.clone(), sampling.clone());
         tokio::spawn(async move {
-            let client = redis::Client::open(url).expect("redis url");
             while sampling.load(Ordering::Relaxed) {
-                if let Ok(mut conn) = client.get_multiplexed_async_connection().await
-                    && let Ok(info) =
-                        redis::cmd("INFO").arg("memory").query_async::<String>(&mut conn).await
-                    && let Some(used) = info.lines().find_map(|l| l.strip_prefix("used_memory:"))
-                {
-                    peak.fetch_max(used.trim().parse().unwrap_or(0), Ordering::Relaxed);
+                if let Ok(used) = crate::servers::used_memory(&url).await {
+                    peak.fetch_max(used, Ordering::Relaxed);
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{report::Report, stack::Env};
+use crate::{
+    report::Report,
+    stack::{Env, Stack},
+};
 
 pub struct Opts {
     pub long: bool,
@@ -71,23 +74,24 @@ async fn held_by(pool: &PgPool, worker: &str) -> anyhow::Result<Vec<Uuid>> {
         .await?)
 }
 
-/// Jobs among `ids` in a final state.
-async fn finished(pool: &PgPool, ids: &[Uuid]) -> i64 {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM jobs WHERE id = ANY($1) AND status IN ('succeeded','failed','cancelled')",
-    )
-    .bind(ids)
-    .fetch_one(pool)
-    .await
-    .unwrap_or(0)
-}
-
 /// After a fault ends at `since`: the time until one more of `ids` finishes than had before
 /// (the stack is doing useful work again).
-async fn until_progress(pool: &PgPool, ids: &[Uuid], since: Instant) -> Duration {
-    let before = finished(pool, ids).await;
-    while finished(pool, ids).await <= before && since.elapsed() < Duration::from_secs(300) {
+async fn until_progress(s: &Stack<'_>, ids: &[Uuid], since: Instant) -> Duration {
+    let before = s.final_count(ids).await;
+    while s.final_count(ids).await <= before && since.elapsed() < Duration::from_secs(300) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     since.elapsed()
+}
+
+/// Polls `done` every 20 ms until it holds or `limit` passes; whether it held.
+async fn until(limit: Duration, mut done: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
 }

@@ -54,7 +54,7 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let workers_resumed = until_progress(&s.pool, &ids, up_at).await;
+    let workers_resumed = until_progress(&s, &ids, up_at).await;
     let all_final = s.wait_final(&ids, Duration::from_secs(120)).await?;
 
     let problems =

@@ -47,7 +47,7 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
 
     let (more, codes, slowest_post) = outage(&mut s, true, Duration::from_secs(3)).await?;
     ids.extend(more);
-    let after_restart = until_progress(&s.pool, &ids, Instant::now()).await;
+    let after_restart = until_progress(&s, &ids, Instant::now()).await;
     checks.expect(
         codes.iter().all(|c| *c == 202),
         format!("POST while Redis was down answered {codes:?}"),
@@ -56,7 +56,7 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (more, codes_wipe, slowest_wipe) = outage(&mut s, false, Duration::from_secs(2)).await?;
     ids.extend(more);
-    let after_wipe = until_progress(&s.pool, &ids, Instant::now()).await;
+    let after_wipe = until_progress(&s, &ids, Instant::now()).await;
     checks.expect(
         codes_wipe.iter().all(|c| *c == 202),
         format!("POST while Redis was down answered {codes_wipe:?}"),

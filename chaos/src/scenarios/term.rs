@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{held_by, until_released};
+use super::{held_by, until, until_released};
 use crate::{
     audit::{Audit, Checks},
     report::Report,
@@ -55,11 +55,9 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
     let held = wait_held(&s, &b_name, 2).await?;
     // Both 8 s calls must have reached the double before replies are made quick again (a
     // call's delay is fixed when it arrives).
-    let calls_deadline = Instant::now() + Duration::from_secs(10);
-    while s.ollama().chats_in_flight() < 2 && Instant::now() < calls_deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    checks.expect(s.ollama().chats_in_flight() == 2, "the stopping worker's calls never arrived");
+    let ollama = s.ollama();
+    let arrived = until(Duration::from_secs(10), async || ollama.chats_in_flight() == 2).await;
+    checks.expect(arrived, "the stopping worker's calls never arrived");
     s.ollama().set_chat_delay(Duration::from_millis(200));
     s.worker_env.remove("SHUTDOWN_TIMEOUT_S");
     s.start_worker().await?;

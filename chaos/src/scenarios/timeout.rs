@@ -3,22 +3,13 @@
 
 use std::time::{Duration, Instant};
 
+use super::until;
+
 use crate::{
     audit::{Audit, Checks},
     report::Report,
     stack::{Env, Stack, journal},
 };
-
-async fn until(limit: Duration, mut done: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if done().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
-}
 
 pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
     let mut s = Stack::new(env, "timeout").await?;

@@ -6,6 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use shared::{
     db::sweeps,
+    job::JobKind,
     queue::{dispatcher, janitor},
 };
 use tokio_util::sync::CancellationToken;
@@ -58,31 +59,32 @@ async fn dispatch_all(rt: &Runtime) {
 /// now rather than when they turn [`STALE_PUSH_AFTER`] old. (A job pushed a moment ago may be
 /// pushed twice; the claim makes the second delivery a no-op.)
 async fn recover_if_redis_lost_data(rt: &Runtime) {
-    match rt.producer.data_was_lost().await {
-        Ok(false) => return,
-        Ok(true) => {}
-        Err(_) => return, // Redis is down: the consumers and the dispatcher say so already
+    // Err: Redis is down, which the consumers and the dispatcher report already.
+    if let Ok(true) = rt.producer.data_was_lost().await {
+        for &kind in &rt.config.queues {
+            recover_lost_pushes(rt, kind, Duration::ZERO).await;
+        }
     }
-    for &kind in &rt.config.queues {
-        let mut recovered = 0;
-        // Batches of 1 000: a batch that still finds lost messages may not have seen them all.
-        for _ in 0..10 {
-            match dispatcher::recover_lost_pushes(&rt.pool, &rt.producer, kind, Duration::ZERO)
-                .await
-            {
-                Ok(0) => break,
-                Ok(n) => recovered += n,
-                Err(e) => {
-                    tracing::warn!(error.message = %e, %kind, "lost-message check failed");
-                    break;
-                }
+}
+
+/// Re-pushes queued jobs pushed over `older_than` ago whose message Redis no longer has.
+async fn recover_lost_pushes(rt: &Runtime, kind: JobKind, older_than: Duration) {
+    let mut recovered = 0;
+    // Batches of 1 000: a batch that still finds lost messages may not have seen them all.
+    for _ in 0..10 {
+        match dispatcher::recover_lost_pushes(&rt.pool, &rt.producer, kind, older_than).await {
+            Ok(0) => break,
+            Ok(n) => recovered += n,
+            Err(e) => {
+                tracing::warn!(error.message = %e, %kind, "lost-message check failed");
+                break;
             }
         }
-        if recovered > 0 {
-            metrics::counter!("tradeforge_requeues_total", "reason" => "message_lost")
-                .increment(recovered);
-            tracing::warn!(%kind, jobs = recovered, "Redis lost its data (restart without persistence?); re-pushing");
-        }
+    }
+    if recovered > 0 {
+        metrics::counter!("tradeforge_requeues_total", "reason" => "message_lost")
+            .increment(recovered);
+        tracing::warn!(%kind, jobs = recovered, "queue messages were lost (Redis restarted?); re-pushing");
     }
 }
 
@@ -107,16 +109,7 @@ async fn expire_leases(rt: &Runtime) {
 
 async fn housekeep(rt: &Runtime) {
     for &kind in &rt.config.queues {
-        match dispatcher::recover_lost_pushes(&rt.pool, &rt.producer, kind, STALE_PUSH_AFTER).await
-        {
-            Ok(0) => {}
-            Ok(n) => {
-                metrics::counter!("tradeforge_requeues_total", "reason" => "message_lost")
-                    .increment(n);
-                tracing::warn!(%kind, jobs = n, "queue messages were lost (Redis restarted?); re-pushing");
-            }
-            Err(e) => tracing::warn!(error.message = %e, %kind, "stale-push check failed"),
-        }
+        recover_lost_pushes(rt, kind, STALE_PUSH_AFTER).await;
         let mut conn = rt.producer.connection();
         if let Err(e) = janitor::clean(&mut conn, rt.producer.config(kind), 100_000).await {
             tracing::warn!(error.message = %e, %kind, "cleaning acknowledged messages failed");
