@@ -100,7 +100,7 @@ pub fn problem_response(status: StatusCode, field: Option<String>, detail: Strin
     let mut response = (status, Json(problem)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    if status == StatusCode::SERVICE_UNAVAILABLE {
+    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
     response

@@ -7,7 +7,7 @@ use axum::{
 };
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::{error::ApiError, server::limits::BodyTimeout};
 
 /// A JSON object body: checks the content type, the size limit and the syntax.
 pub struct JsonBody(pub Value);
@@ -30,7 +30,19 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 format!("expected application/json, got {got}"),
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+        let limit = req.extensions().get::<BodyTimeout>().map(|t| t.0);
+        let read = Bytes::from_request(req, state);
+        let read = match limit {
+            Some(limit) => tokio::time::timeout(limit, read).await.map_err(|_| {
+                ApiError::field(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body",
+                    format!("not received within {}s (HTTP_BODY_TIMEOUT_S)", limit.as_secs()),
+                )
+            })?,
+            None => read.await,
+        };
+        let bytes = read.map_err(|e: BytesRejection| {
             let status = e.status();
             let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
                 "the request body is larger than the limit (MAX_BODY_BYTES)".to_owned()

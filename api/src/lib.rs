@@ -2,10 +2,12 @@
 
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod server;
 pub mod startup;
 pub mod state;
 pub mod submit;

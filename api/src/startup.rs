@@ -9,8 +9,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::ApiConfig,
+    events::EventHub,
     metrics::Metrics,
-    routes,
+    routes, server,
     state::{App, AppState},
     submit::Submitter,
 };
@@ -33,7 +34,8 @@ impl Application {
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("binding API_ADDR {}", config.addr))?;
-        let app = App { config, pool, producer, submitter, metrics: Metrics::install() };
+        let events = EventHub::start(pool.clone(), config.streams, shutdown.clone());
+        let app = App { config, pool, producer, submitter, events, metrics: Metrics::install() };
         Ok(Self { listener, state: AppState(Arc::new(app)), shutdown })
     }
 
@@ -47,10 +49,8 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "API listening");
-        let shutdown = self.shutdown.clone();
-        axum::serve(self.listener, routes::router(self.state))
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-            .context("serving HTTP")
+        let limits = self.state.config.http;
+        server::serve(self.listener, routes::router(self.state), limits, self.shutdown).await;
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use shared::queue::Producer;
 use sqlx::PgPool;
 
-use crate::{config::ApiConfig, metrics::Metrics, submit::Submitter};
+use crate::{config::ApiConfig, events::EventHub, metrics::Metrics, submit::Submitter};
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
@@ -15,6 +15,7 @@ pub struct App {
     pub pool: PgPool,
     pub producer: Producer,
     pub submitter: Submitter,
+    pub events: EventHub,
     pub metrics: Metrics,
 }
 

@@ -109,39 +109,68 @@ async fn insert_loop(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Pending>>>, push
         };
         let (jobs, replies): (Vec<NewJob>, Vec<_>) =
             batch.into_iter().map(|p| (p.job, p.reply)).unzip();
-        let inserted = match db.get().await {
-            Ok(conn) => jobs::insert_batch(conn, &jobs).await,
-            Err(e) => Err(e),
-        };
-        match inserted {
-            Ok(stored) => {
-                for (reply, job) in replies.into_iter().zip(stored) {
-                    let _ = reply.send(Ok(job));
-                }
-                for kind in JobKind::ALL {
-                    let messages: Vec<_> = jobs
-                        .iter()
-                        .filter(|j| j.kind == kind)
-                        .filter_map(|j| Some((j.id, j.queue_task_id.clone()?)))
-                        .collect();
-                    pusher.push(kind, messages);
-                }
-            }
-            Err(e) => {
-                db.reset();
-                let unavailable = shared::db::is_unavailable(&e);
-                tracing::warn!(error.message = %e, jobs = jobs.len(), "inserting jobs failed");
-                for (job, reply) in jobs.iter().zip(replies) {
-                    pusher.unplan(job.kind, job.queue_task_id.is_some());
-                    let err = if unavailable {
-                        ApiError::Unavailable { what: "the database", cause: e.to_string() }
-                    } else {
-                        ApiError::Internal(anyhow::anyhow!("inserting job: {e}"))
-                    };
-                    let _ = reply.send(Err(err));
-                }
-            }
+        let outcomes = insert_isolated(&mut db, &jobs).await;
+        for kind in JobKind::ALL {
+            let messages: Vec<_> = jobs
+                .iter()
+                .zip(&outcomes)
+                .filter(|(j, stored)| j.kind == kind && stored.is_ok())
+                .filter_map(|(j, _)| Some((j.id, j.queue_task_id.clone()?)))
+                .collect();
+            pusher.push(kind, messages);
         }
+        for ((job, reply), outcome) in jobs.iter().zip(replies).zip(outcomes) {
+            if outcome.is_err() {
+                pusher.unplan(job.kind, job.queue_task_id.is_some());
+            }
+            let _ = reply.send(outcome);
+        }
+    }
+}
+
+/// Inserts the batch in one statement. If Postgres refuses it for anything but being
+/// unavailable, one row is to blame: each job is then inserted on its own, so that a row
+/// Postgres cannot take fails only its own request. Outcomes are in `jobs` order.
+async fn insert_isolated(db: &mut HeldConnection, jobs: &[NewJob]) -> Vec<Result<Job, ApiError>> {
+    let error = match insert(db, jobs).await {
+        Ok(stored) => return stored.into_iter().map(Ok).collect(),
+        Err(e) => e,
+    };
+    tracing::warn!(error.message = %error, jobs = jobs.len(), "inserting jobs failed");
+    if jobs.len() == 1 || shared::db::is_unavailable(&error) {
+        return jobs.iter().map(|_| Err(insert_error(&error))).collect();
+    }
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let outcome = insert(db, std::slice::from_ref(job)).await;
+        outcomes.push(match outcome {
+            Ok(mut stored) => Ok(stored.pop().expect("one row inserted")),
+            Err(e) => {
+                tracing::warn!(error.message = %e, job.id = %job.id, "Postgres refused a job");
+                Err(insert_error(&e))
+            }
+        });
+    }
+    outcomes
+}
+
+async fn insert(db: &mut HeldConnection, jobs: &[NewJob]) -> Result<Vec<Job>, sqlx::Error> {
+    let inserted = match db.get().await {
+        Ok(conn) => jobs::insert_batch(conn, jobs).await,
+        Err(e) => Err(e),
+    };
+    // A refused row leaves the connection usable; only a broken one is replaced.
+    if inserted.as_ref().is_err_and(shared::db::is_unavailable) {
+        db.reset();
+    }
+    inserted
+}
+
+fn insert_error(e: &sqlx::Error) -> ApiError {
+    if shared::db::is_unavailable(e) {
+        ApiError::Unavailable { what: "the database", cause: e.to_string() }
+    } else {
+        ApiError::Internal(anyhow::anyhow!("inserting job: {e}"))
     }
 }
 

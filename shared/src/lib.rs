@@ -12,5 +12,6 @@ pub mod job;
 pub mod market;
 pub mod metrics;
 pub mod queue;
+pub mod redact;
 pub mod shutdown;
 pub mod telemetry;

@@ -27,10 +27,20 @@ pub struct WorkerConfig {
     pub retry_base: Duration,
     pub retry_max: Duration,
     pub queue_max_backlog: u64,
+    /// Whether a training attempt that hit its timeout runs again.
+    pub retry_timed_out_training: bool,
+    /// Largest market-data file a job may read.
+    pub max_data_bytes: u64,
+    /// Most bars a job may load.
+    pub max_bars: usize,
+    /// Largest file a job may write to `RESULTS_DIR`.
+    pub max_artifact_bytes: u64,
+    /// Largest result a job may store, as JSON.
+    pub max_result_bytes: usize,
     pub ollama: OllamaConfig,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OllamaConfig {
     pub url: String,
     pub model: String,
@@ -38,6 +48,20 @@ pub struct OllamaConfig {
     pub timeout: Duration,
     pub num_ctx: u32,
     pub seed: i64,
+}
+
+// Hand-written so that credentials in OLLAMA_URL never reach a log line.
+impl std::fmt::Debug for OllamaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OllamaConfig")
+            .field("url", &shared::redact::redact_url(&self.url))
+            .field("model", &self.model)
+            .field("pull", &self.pull)
+            .field("timeout", &self.timeout)
+            .field("num_ctx", &self.num_ctx)
+            .field("seed", &self.seed)
+            .finish()
+    }
 }
 
 impl WorkerConfig {
@@ -61,6 +85,11 @@ impl WorkerConfig {
             retry_base: Duration::from_millis(env.parse(&RETRY_BASE_MS)?),
             retry_max: seconds(env, &RETRY_MAX_S)?,
             queue_max_backlog: env.parse(&QUEUE_MAX_BACKLOG)?,
+            retry_timed_out_training: env.flag(&RETRY_TIMED_OUT_TRAINING)?,
+            max_data_bytes: env.parse(&MAX_DATA_BYTES)?,
+            max_bars: positive(env, &MAX_BARS)?,
+            max_artifact_bytes: env.parse(&MAX_ARTIFACT_BYTES)?,
+            max_result_bytes: positive(env, &MAX_RESULT_BYTES)?,
             ollama: OllamaConfig {
                 url: env.parse(&OLLAMA_URL)?,
                 model: env.parse(&OLLAMA_MODEL)?,

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod execute;
+pub mod job;
 pub mod ollama;
 pub mod pipeline;
 pub mod runtime;

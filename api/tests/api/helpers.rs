@@ -31,11 +31,14 @@ pub fn config(db: &TestDb, redis: &RedisNamespace, results: PathBuf) -> ApiConfi
             redis_url: redis.url.clone(),
             queue_prefix: redis.prefix.clone(),
             max_attempts: 3,
+            max_training_flops: 2e14,
         },
         addr: "127.0.0.1:0".parse().unwrap(),
         max_body_bytes: 1024 * 1024,
         results_dir: results,
         queue_max_backlog: 2000,
+        http: api::server::HttpLimits::default(),
+        streams: api::events::StreamLimits::default(),
     }
 }
 

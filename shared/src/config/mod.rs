@@ -19,6 +19,8 @@ pub struct CommonConfig {
     pub redis_url: String,
     pub queue_prefix: String,
     pub max_attempts: i32,
+    /// Compute budget of one training job, in FLOPs (checked at submission and by the worker).
+    pub max_training_flops: f64,
 }
 
 impl CommonConfig {
@@ -32,12 +34,21 @@ impl CommonConfig {
         if !(1..=100).contains(&max_attempts) {
             return Err(ConfigError::invalid(&MAX_ATTEMPTS, &max_attempts, "1..=100"));
         }
+        let max_training_flops: f64 = env.parse(&MAX_TRAINING_FLOPS)?;
+        if !(max_training_flops.is_finite() && max_training_flops > 0.0) {
+            return Err(ConfigError::invalid(
+                &MAX_TRAINING_FLOPS,
+                &max_training_flops,
+                "a positive number such as 2e14",
+            ));
+        }
         Ok(Self {
             database_url: env.parse(&DATABASE_URL)?,
             database_max_connections: env.parse(&DATABASE_MAX_CONNECTIONS)?,
             redis_url: env.parse(&REDIS_URL)?,
             queue_prefix,
             max_attempts,
+            max_training_flops,
         })
     }
 }
@@ -65,19 +76,12 @@ impl std::fmt::Debug for CommonConfig {
             .field("redis_url", &redact_url(&self.redis_url))
             .field("queue_prefix", &self.queue_prefix)
             .field("max_attempts", &self.max_attempts)
+            .field("max_training_flops", &self.max_training_flops)
             .finish()
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_owned() };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
-}
+pub use crate::redact::redact_url;
 
 /// Reads a whole-seconds setting as a [`Duration`], rejecting zero.
 pub fn seconds(env: &Env, setting: &Setting) -> Result<Duration, ConfigError> {

@@ -23,9 +23,18 @@ settings! {
     RESULTS_DIR = Some("/results"), "directory holding RESULTS_DIR/<job id>/ artifacts";
     DATA_DIR = Some("/data"), "directory of market data CSV files";
     QUEUE_MAX_BACKLOG = Some("2000"), "most jobs waiting in Redis per queue; the rest wait in Postgres";
+    MAX_TRAINING_FLOPS = Some("2e14"), "compute one training job may ask for (6 x parameters x windows_batch_size x max_steps); larger requests get 422";
     // api
     API_ADDR = Some("0.0.0.0:8000"), "address the HTTP API listens on";
     MAX_BODY_BYTES = Some("1048576"), "largest accepted request body in bytes";
+    HTTP_HEADER_TIMEOUT_S = Some("10"), "longest a client may take to send request headers, or stay idle between requests";
+    HTTP_BODY_TIMEOUT_S = Some("20"), "longest a client may take to send a request body (408 past it)";
+    HTTP_REQUEST_TIMEOUT_S = Some("30"), "longest the API works on a request before answering 503 (streams excepted)";
+    HTTP_STALL_TIMEOUT_S = Some("60"), "a connection on which no byte moves either way for this long is closed";
+    HTTP_MAX_CONNECTIONS = Some("4096"), "most open connections; past it a new one gets 503 at once";
+    SSE_MAX_STREAMS = Some("1000"), "most open GET /jobs/{id}/events streams (503 past it)";
+    SSE_MAX_STREAMS_PER_CLIENT = Some("20"), "most open event streams per client address (429 past it)";
+    SSE_MAX_LIFETIME_S = Some("3600"), "an event stream is closed after this long (the client reconnects)";
     // worker
     WORKER_NAME = None, "worker name in logs and Redis (default: hostname + random suffix)";
     WORKER_QUEUES = Some("analysis,training"), "queues this worker consumes";
@@ -40,6 +49,11 @@ settings! {
     QUEUE_MISSED_HEARTBEATS = Some("6"), "missed heartbeats before apalis re-enqueues a dead worker's messages";
     RETRY_BASE_MS = Some("1000"), "first retry delay; doubles per attempt, with jitter";
     RETRY_MAX_S = Some("60"), "longest retry delay";
+    RETRY_TIMED_OUT_TRAINING = Some("false"), "retry a training attempt that ran past TRAINING_TIMEOUT_S (the same run would time out again)";
+    MAX_DATA_BYTES = Some("67108864"), "largest market-data file a job may read, in bytes";
+    MAX_BARS = Some("1000000"), "most bars a job may load";
+    MAX_ARTIFACT_BYTES = Some("134217728"), "largest file a job may write to RESULTS_DIR (a larger model fails the job)";
+    MAX_RESULT_BYTES = Some("524288"), "largest result a job may store in Postgres, as JSON";
     OLLAMA_URL = Some("http://ollama:11434"), "Ollama server";
     OLLAMA_MODEL = Some("qwen2.5:3b"), "default model for analysis jobs";
     OLLAMA_PULL = Some("true"), "pull a missing model at start-up";

@@ -4,8 +4,11 @@ use serde_json::Value;
 use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::{JOB_COLUMNS, row::JobRow};
-use crate::job::{Job, JobKind, JobStatus};
+use super::{
+    JOB_COLUMNS,
+    row::{JobRow, SUMMARY_COLUMNS, SummaryRow},
+};
+use crate::job::{Job, JobKind, JobStatus, JobSummary};
 
 /// A validated job about to be inserted.
 #[derive(Debug, Clone)]
@@ -13,6 +16,8 @@ pub struct NewJob {
     pub id: Uuid,
     pub kind: JobKind,
     pub input: Value,
+    /// What `GET /jobs` shows instead of `input` (`JobSpec::summary`), when it is shorter.
+    pub input_summary: Option<Value>,
     pub symbol: Option<String>,
     pub max_attempts: i32,
     /// The apalis task id of the push the caller will make right after the insert; `None`
@@ -30,21 +35,25 @@ pub async fn insert_batch(
     let ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
     let kinds: Vec<&str> = jobs.iter().map(|j| j.kind.as_str()).collect();
     let inputs: Vec<&Value> = jobs.iter().map(|j| &j.input).collect();
+    let summaries: Vec<Option<&Value>> = jobs.iter().map(|j| j.input_summary.as_ref()).collect();
     let symbols: Vec<Option<&str>> = jobs.iter().map(|j| j.symbol.as_deref()).collect();
     let max_attempts: Vec<i32> = jobs.iter().map(|j| j.max_attempts).collect();
     let task_ids: Vec<Option<&str>> = jobs.iter().map(|j| j.queue_task_id.as_deref()).collect();
     let sql = format!(
-        "INSERT INTO jobs (id, kind, input, symbol, max_attempts, queue_task_id, enqueued_at)
-         SELECT id, kind, input, symbol, max_attempts, task_id,
+        "INSERT INTO jobs (id, kind, input, input_summary, symbol, max_attempts, queue_task_id,
+                           enqueued_at)
+         SELECT id, kind, input, summary, symbol, max_attempts, task_id,
                 CASE WHEN task_id IS NULL THEN NULL ELSE now() END
-         FROM UNNEST($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::int[], $6::text[])
-              AS t(id, kind, input, symbol, max_attempts, task_id)
+         FROM UNNEST($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::int[],
+                     $7::text[])
+              AS t(id, kind, input, summary, symbol, max_attempts, task_id)
          RETURNING {JOB_COLUMNS}"
     );
     let rows: Vec<JobRow> = sqlx::query_as(&sql)
         .bind(&ids)
         .bind(&kinds)
         .bind(&inputs)
+        .bind(&summaries)
         .bind(&symbols)
         .bind(&max_attempts)
         .bind(&task_ids)
@@ -73,9 +82,10 @@ pub async fn insert_idempotent(
     request_hash: &str,
 ) -> Result<IdempotentInsert, sqlx::Error> {
     let sql = format!(
-        "INSERT INTO jobs (id, kind, input, symbol, max_attempts, queue_task_id, enqueued_at,
-                           idempotency_key, request_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END, $7, $8)
+        "INSERT INTO jobs (id, kind, input, input_summary, symbol, max_attempts, queue_task_id,
+                           enqueued_at, idempotency_key, request_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7::text IS NULL THEN NULL ELSE now() END,
+                 $8, $9)
          ON CONFLICT (idempotency_key) DO NOTHING
          RETURNING {JOB_COLUMNS}"
     );
@@ -83,6 +93,7 @@ pub async fn insert_idempotent(
         .bind(job.id)
         .bind(job.kind.as_str())
         .bind(&job.input)
+        .bind(&job.input_summary)
         .bind(&job.symbol)
         .bind(job.max_attempts)
         .bind(&job.queue_task_id)
@@ -119,10 +130,11 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
-/// Newest first. Returns at most `limit` jobs.
-pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<Job>, sqlx::Error> {
+/// Newest first. Returns at most `limit` jobs, summarised: neither whole inputs nor results
+/// leave Postgres for a list.
+pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<JobSummary>, sqlx::Error> {
     let mut q: QueryBuilder<Postgres> =
-        QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE true"));
+        QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM jobs WHERE true"));
     if let Some(status) = filter.status {
         q.push(" AND status = ").push_bind(status.as_str());
     }
@@ -136,8 +148,8 @@ pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<Job>, sqlx::
         q.push(" AND id < ").push_bind(before);
     }
     q.push(" ORDER BY id DESC LIMIT ").push_bind(filter.limit);
-    let rows: Vec<JobRow> = q.build_query_as().fetch_all(pool).await?;
-    Ok(rows.into_iter().map(Job::from).collect())
+    let rows: Vec<SummaryRow> = q.build_query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().map(JobSummary::from).collect())
 }
 
 /// Cancels a queued job at once; flags a running one for the worker to stop at its next step.
@@ -178,4 +190,11 @@ pub async fn retry(pool: &PgPool, id: Uuid) -> Result<Option<(Job, bool)>, sqlx:
         Some(row) => Ok(Some((row.into(), true))),
         None => Ok(get(pool, id).await?.map(|job| (job, false))),
     }
+}
+
+/// The jobs among `ids` that exist (any order): one query for many SSE subscribers.
+pub async fn get_many(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Job>, sqlx::Error> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY($1)");
+    let rows: Vec<JobRow> = sqlx::query_as(&sql).bind(ids).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(Job::from).collect())
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::job::{Job, Progress};
+use crate::job::{Job, JobSummary, Progress};
 
 /// The columns every job query selects, in [`JobRow`] order.
 pub const JOB_COLUMNS: &str = "id, kind, status, input, attempts, max_attempts, progress, result, \
@@ -50,6 +50,44 @@ impl From<JobRow> for Job {
             started_at: r.started_at,
             finished_at: r.finished_at,
             updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The columns of a list row, in [`SummaryRow`] order: the input's summary instead of the
+/// input, and no result.
+pub(crate) const SUMMARY_COLUMNS: &str = "id, kind, status, \
+     COALESCE(input_summary, input) AS input, attempts, max_attempts, progress, \
+     NULL::jsonb AS result, error, artifacts, cancel_requested, created_at, started_at, \
+     finished_at, updated_at, input_summary IS NOT NULL AS input_summarized";
+
+#[derive(FromRow)]
+pub(crate) struct SummaryRow {
+    #[sqlx(flatten)]
+    job: JobRow,
+    input_summarized: bool,
+}
+
+impl From<SummaryRow> for JobSummary {
+    fn from(row: SummaryRow) -> Self {
+        let job = Job::from(row.job);
+        JobSummary {
+            url: format!("/jobs/{}", job.id),
+            id: job.id,
+            kind: job.kind,
+            status: job.status,
+            progress: job.progress,
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            input: job.input,
+            input_summarized: row.input_summarized,
+            error: job.error,
+            artifacts: job.artifacts,
+            cancel_requested: job.cancel_requested,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            updated_at: job.updated_at,
         }
     }
 }

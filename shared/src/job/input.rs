@@ -12,9 +12,13 @@ use super::{IsoDate, JobKind, ModelName, Symbol};
 use crate::field_error::FieldError;
 use crate::market::DataSource;
 
+pub(crate) mod cost;
+mod storable;
+mod summary;
 pub(crate) mod training;
 mod walk;
 
+pub use cost::TrainingCost;
 pub use training::TrainingInput;
 use walk::Fields;
 
@@ -94,6 +98,7 @@ pub fn parse_submission(body: &Value, today: NaiveDate) -> Result<JobSpec, Field
     let Value::Object(map) = body else {
         return Err(FieldError::new("body", "expected a JSON object"));
     };
+    storable::check_storable(body, "")?;
     if !map.contains_key("kind") && map.contains_key("ticker") {
         return parse_analysis(map, today, "").map(JobSpec::Analysis);
     }

@@ -6,12 +6,16 @@ mod record;
 
 pub use fields::{IsoDate, ModelName, Symbol};
 pub use input::{
-    AnalysisInput, JobSpec, JournalInput, MarketInput, TrainingInput, parse_submission,
+    AnalysisInput, JobSpec, JournalInput, MarketInput, TrainingCost, TrainingInput,
+    parse_submission,
 };
-pub use record::{Job, Progress};
+pub use record::{Job, JobSummary, Progress};
 
 /// Bounds of the training input (the worker checks they match the model's own).
 pub mod input_bounds {
+    pub use super::input::cost::{
+        DEFAULT_MAX_STEPS, DEFAULT_MLP_WIDTH, DEFAULT_WINDOWS_BATCH_SIZE,
+    };
     pub use super::input::training::{MAX_HORIZON, MAX_INPUT_SIZE, MAX_STEPS};
 }
 

@@ -58,3 +58,32 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// A job as `GET /jobs` lists it: everything but the result, with the input summarised (inline
+/// bars as their count and range, long texts cut); `url` has the whole job.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JobSummary {
+    pub id: Uuid,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    pub progress: Progress,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// The input, or its summary when `input_summarized` is true.
+    #[schema(value_type = Object)]
+    pub input: Value,
+    /// Whether `input` was shortened; `GET url` returns it whole.
+    pub input_summarized: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub artifacts: Vec<String>,
+    pub cancel_requested: bool,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    /// `/jobs/{id}`: the whole job, result included.
+    pub url: String,
+}

@@ -18,6 +18,24 @@ pub fn read_csv(path: &Path) -> Result<Vec<Bar>, MarketDataError> {
     read_csv_from(file, &origin)
 }
 
+/// What one read may cost, and when it must give up. A job reads under its worker's limits
+/// (`MAX_DATA_BYTES`, `MAX_BARS`) and its stop flag (cancel, timeout).
+pub struct ReadLimits<'a> {
+    pub max_bytes: u64,
+    pub max_bars: usize,
+    /// Checked every few thousand rows; `true` ends the read with [`MarketDataError::Stopped`].
+    pub stop: &'a dyn Fn() -> bool,
+}
+
+impl ReadLimits<'static> {
+    /// No limits: for trusted files (tests, benchmarks).
+    pub const NONE: ReadLimits<'static> =
+        ReadLimits { max_bytes: u64::MAX, max_bars: usize::MAX, stop: &|| false };
+}
+
+/// Rows between two looks at the stop flag.
+const STOP_CHECK_ROWS: usize = 4096;
+
 /// Reads bars from CSV text; `origin` names the input in errors.
 ///
 /// - The first row is a header. The time column is the one named `date`, `time`,
@@ -29,10 +47,26 @@ pub fn read_csv(path: &Path) -> Result<Vec<Bar>, MarketDataError> {
 ///   with no repeated time.
 /// - Every row must pass [`Bar::check`]; values such as `NaN`, `inf` or an empty cell are
 ///   errors, which carry the 1-based line number (the header is line 1).
-pub fn read_csv_from<R: Read>(mut reader: R, origin: &str) -> Result<Vec<Bar>, MarketDataError> {
-    // Whole in memory (price files are megabytes at most) so that line numbers can be exact.
+pub fn read_csv_from<R: Read>(reader: R, origin: &str) -> Result<Vec<Bar>, MarketDataError> {
+    read_csv_limited(reader, origin, &ReadLimits::NONE)
+}
+
+/// [`read_csv_from`] within `limits`: at most `max_bytes` are read and `max_bars` kept, and the
+/// read stops when `limits.stop` says so.
+pub fn read_csv_limited<R: Read>(
+    reader: R,
+    origin: &str,
+    limits: &ReadLimits<'_>,
+) -> Result<Vec<Bar>, MarketDataError> {
+    // Whole in memory (at most max_bytes) so that line numbers can be exact.
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes).map_err(|e| MarketDataError::io(origin, e))?;
+    reader
+        .take(limits.max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| MarketDataError::io(origin, e))?;
+    if bytes.len() as u64 > limits.max_bytes {
+        return Err(too_large(origin, None, limits.max_bytes));
+    }
     let mut reader = ReaderBuilder::new()
         .has_headers(true)
         .flexible(true) // so a short row gets our error, with the column it lacks
@@ -45,6 +79,15 @@ pub fn read_csv_from<R: Read>(mut reader: R, origin: &str) -> Result<Vec<Bar>, M
     let mut previous_line = 1;
     let mut record = StringRecord::new();
     while reader.read_record(&mut record).map_err(|e| csv_error(e, origin))? {
+        if bars.len().is_multiple_of(STOP_CHECK_ROWS) && (limits.stop)() {
+            return Err(MarketDataError::Stopped { origin: origin.to_owned() });
+        }
+        if bars.len() >= limits.max_bars {
+            return Err(MarketDataError::invalid(
+                origin,
+                format!("more than {} bars (MAX_BARS); send a shorter history", limits.max_bars),
+            ));
+        }
         let line = record.position().map_or(0, |p| start_line(&bytes, p));
         let bar = columns.bar(&record).map_err(|message| parse_error(origin, line, message))?;
         if let Some(last) = bars.last()
@@ -189,6 +232,15 @@ fn start_line(bytes: &[u8], position: &csv::Position) -> u64 {
         .filter(|&&b| b == b'\n')
         .count();
     position.line() + skipped as u64
+}
+
+/// `size` when known before reading (a file's length).
+pub(crate) fn too_large(origin: &str, size: Option<u64>, max_bytes: u64) -> MarketDataError {
+    let size = size.map_or("larger than".to_owned(), |s| format!("{s} bytes, over"));
+    MarketDataError::invalid(
+        origin,
+        format!("the file is {size} the limit of {max_bytes} bytes (MAX_DATA_BYTES)"),
+    )
 }
 
 fn parse_error(origin: &str, line: u64, message: impl Into<String>) -> MarketDataError {

@@ -29,6 +29,10 @@ pub enum MarketDataError {
     /// bars that break a rule.
     #[error("{origin}: {message}")]
     Invalid { origin: String, message: String },
+
+    /// The job was stopped (cancelled, timed out) while its data was being read.
+    #[error("stopped while reading {origin}")]
+    Stopped { origin: String },
 }
 
 impl MarketDataError {
@@ -37,6 +41,7 @@ impl MarketDataError {
     pub fn is_permanent(&self) -> bool {
         match self {
             MarketDataError::Io { source, .. } => !is_transient(source),
+            MarketDataError::Stopped { .. } => false,
             _ => true,
         }
     }

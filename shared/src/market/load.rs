@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use super::csv_reader::too_large;
 use super::source::{check_bars, check_relative_csv_path};
-use super::{Bar, DataSource, MarketDataError, read_csv_from};
+use super::{Bar, DataSource, MarketDataError, ReadLimits, read_csv_limited};
 
 /// The bars a job analyses: inline bars as sent, `DATA_DIR/path` for a CSV source, and
 /// `DATA_DIR/<SYMBOL>.csv` (name as given, case-sensitive) without a source, or
@@ -14,10 +15,13 @@ use super::{Bar, DataSource, MarketDataError, read_csv_from};
 ///
 /// The source is re-checked here rather than trusted, since stored jobs outlive validation
 /// rules, and a CSV path must still lie inside `data_dir` once symlinks are resolved.
+///
+/// `limits` bound the file's size and the number of bars, and stop the read on request.
 pub fn load_bars(
     source: Option<&DataSource>,
     symbol: &str,
     data_dir: &Path,
+    limits: &ReadLimits<'_>,
 ) -> Result<Vec<Bar>, MarketDataError> {
     match source {
         None => {
@@ -31,15 +35,21 @@ pub fn load_bars(
             if !data_dir.join(&name).is_file() {
                 return Err(MarketDataError::NoData { symbol: symbol.to_owned() });
             }
-            read_inside(data_dir, &name)
+            read_inside(data_dir, &name, limits)
         }
         Some(DataSource::Csv { path }) => {
             check_relative_csv_path(path)
                 .map_err(|message| MarketDataError::invalid(path, message))?;
-            read_inside(data_dir, path)
+            read_inside(data_dir, path, limits)
         }
         Some(DataSource::Inline { bars }) => {
             check_bars(bars).map_err(|e| MarketDataError::invalid("inline bars", e.to_string()))?;
+            if bars.len() > limits.max_bars {
+                return Err(MarketDataError::invalid(
+                    "inline bars",
+                    format!("{} bars, more than MAX_BARS ({})", bars.len(), limits.max_bars),
+                ));
+            }
             Ok(bars.clone())
         }
     }
@@ -53,10 +63,19 @@ pub fn bars_up_to(bars: &[Bar], date: NaiveDate) -> &[Bar] {
     &bars[..end]
 }
 
-fn read_inside(data_dir: &Path, relative: &str) -> Result<Vec<Bar>, MarketDataError> {
+fn read_inside(
+    data_dir: &Path,
+    relative: &str,
+    limits: &ReadLimits<'_>,
+) -> Result<Vec<Bar>, MarketDataError> {
     let full = resolve_inside(data_dir, relative)?;
     let file = File::open(&full).map_err(|e| MarketDataError::io(relative, e))?;
-    read_csv_from(file, relative)
+    // Refused before reading a byte: a huge (or sparse) file costs nothing.
+    let size = file.metadata().map_err(|e| MarketDataError::io(relative, e))?.len();
+    if size > limits.max_bytes {
+        return Err(too_large(relative, Some(size), limits.max_bytes));
+    }
+    read_csv_limited(file, relative, limits)
 }
 
 fn resolve_inside(data_dir: &Path, relative: &str) -> Result<PathBuf, MarketDataError> {

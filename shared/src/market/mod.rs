@@ -15,7 +15,7 @@ mod source;
 
 pub use bar::Bar;
 pub use bar_time::{BarTime, ParseBarTimeError};
-pub use csv_reader::{read_csv, read_csv_from};
+pub use csv_reader::{ReadLimits, read_csv, read_csv_from, read_csv_limited};
 pub use error::MarketDataError;
 pub use load::{bars_up_to, load_bars};
 pub use source::{DataSource, MAX_INLINE_BARS};

@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::Mutex};
 use shared::db::claims::ClaimToken;
 use uuid::Uuid;
 
-use super::{JobContext, StopReason};
+use crate::job::{JobContext, StopReason};
 
 #[derive(Default)]
 pub struct Inflight {

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use tokio::{sync::watch, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
-use super::{JobContext, StopReason};
+use crate::job::{JobContext, StopReason};
 
 /// Progress is written at most this often; the lease is renewed at least every lease/3.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(200);

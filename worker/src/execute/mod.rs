@@ -2,34 +2,31 @@
 //! cancel flag, write artifacts, record exactly one outcome.
 
 mod artifacts;
+mod backoff;
 mod batch;
-mod context;
-mod error;
+mod bounds;
 mod inflight;
 mod lease;
 
 use std::{sync::Arc, time::Duration};
 
-pub use artifacts::Artifact;
+use artifacts::ArtifactError;
+pub use backoff::backoff;
 pub use batch::{Batcher, DbError};
-pub use context::{JobContext, StopReason};
-pub use error::{JobError, backoff};
 pub use inflight::Inflight;
 use lease::LeaseKeeper;
 use shared::{
     db::claims::{self, ClaimToken, Outcome},
-    job::{Job, JobSpec},
+    job::{Job, JobKind, JobSpec},
     queue::QueueMessage,
 };
 use tracing::Instrument;
 
-use crate::{pipeline, runtime::Runtime};
-
-/// What a pipeline hands back on success.
-pub struct JobOutput {
-    pub result: serde_json::Value,
-    pub files: Vec<Artifact>,
-}
+use crate::{
+    job::{JobContext, JobError, JobOutput, StopReason},
+    pipeline,
+    runtime::Runtime,
+};
 
 /// Postgres could not be reached to claim the job: the delivery should be retried by apalis.
 #[derive(Debug, thiserror::Error)]
@@ -91,53 +88,81 @@ async fn run(rt: &Arc<Runtime>, job: &Job, token: &ClaimToken) -> Option<Outcome
             return Some(Outcome::Failed { error: format!("stored input is unreadable: {e}") });
         }
     };
+    let config = &rt.services.config;
     let (ctx, progress) = JobContext::new(job.id);
-    let keeper =
-        LeaseKeeper::start(rt.pool.clone(), token.clone(), rt.config.lease, ctx.clone(), progress);
+    let keeper = LeaseKeeper::start(
+        rt.services.pool.clone(),
+        token.clone(),
+        config.lease,
+        ctx.clone(),
+        progress,
+    );
     rt.inflight.insert(token.clone(), ctx.clone());
-    let limit = rt.config.timeout(job.kind);
-    let result = match tokio::time::timeout(limit, pipeline::run(rt, &spec, &ctx)).await {
+    let limit = config.timeout(job.kind);
+    let result = match tokio::time::timeout(limit, pipeline::run(&rt.services, &spec, &ctx)).await {
         Ok(result) => result,
         Err(_) => {
             ctx.stop(StopReason::TimedOut); // a blocking training loop sees this at its next step
-            Err(JobError::transient(format!("attempt timed out after {}s", limit.as_secs())))
+            Err(JobError::Stopped(StopReason::TimedOut))
         }
     };
     let outcome = match result {
-        Ok(output) => {
-            match artifacts::write_all(&rt.config.results_dir, job.id, output.files).await {
-                Ok(artifacts) => Some(Outcome::Succeeded { result: output.result, artifacts }),
-                Err(e) => Some(retry_or_fail(
-                    rt,
-                    token,
-                    format!("could not write results to RESULTS_DIR: {e}"),
-                )),
-            }
-        }
+        Ok(output) => Some(succeeded(rt, job, token, output).await),
         Err(JobError::Stopped(StopReason::Cancelled)) => {
             Some(Outcome::Cancelled { message: "cancelled while running".into() })
         }
         Err(JobError::Stopped(StopReason::LeaseLost)) => None,
         Err(JobError::Stopped(StopReason::Shutdown)) => {
-            if let Err(e) = claims::release(&rt.pool, std::slice::from_ref(token)).await {
+            if let Err(e) = claims::release(&rt.services.pool, std::slice::from_ref(token)).await {
                 tracing::warn!(error.message = %e, "could not hand the job back; its lease will expire");
             }
             None
         }
-        Err(JobError::Stopped(StopReason::TimedOut)) => {
-            Some(retry_or_fail(rt, token, format!("attempt timed out after {}s", limit.as_secs())))
-        }
-        Err(JobError::Transient(error)) => Some(retry_or_fail(rt, token, error)),
-        Err(JobError::Permanent(error)) => Some(Outcome::Failed { error }),
+        Err(JobError::Stopped(StopReason::TimedOut)) => Some(timed_out(rt, job, token, limit)),
+        Err(JobError::Transient(error)) => Some(retry_or_fail(rt, token, bounds::storable(error))),
+        Err(JobError::Permanent(error)) => Some(Outcome::Failed { error: bounds::storable(error) }),
     };
     keeper.stop().await;
     rt.inflight.remove(job.id);
     outcome
 }
 
+/// Bounds the result and writes the files; a result or file over its limit fails the job (the
+/// same run would produce it again), a disk error is retried.
+async fn succeeded(rt: &Runtime, job: &Job, token: &ClaimToken, output: JobOutput) -> Outcome {
+    let config = &rt.services.config;
+    let result = match bounds::bound_result(output.result, config.max_result_bytes) {
+        Ok(result) => result,
+        Err(error) => return Outcome::Failed { error },
+    };
+    match artifacts::write_all(&config.results_dir, job.id, output.files, config.max_artifact_bytes)
+        .await
+    {
+        Ok(artifacts) => Outcome::Succeeded { result, artifacts },
+        Err(e @ ArtifactError::TooLarge { .. }) => Outcome::Failed { error: e.to_string() },
+        Err(e) => retry_or_fail(rt, token, e.to_string()),
+    }
+}
+
+/// A training attempt that ran out of time would run out again: it fails at once unless
+/// `RETRY_TIMED_OUT_TRAINING` says otherwise. Other kinds retry (a slow LLM may recover).
+fn timed_out(rt: &Runtime, job: &Job, token: &ClaimToken, limit: Duration) -> Outcome {
+    let secs = limit.as_secs();
+    if job.kind == JobKind::Training && !rt.services.config.retry_timed_out_training {
+        return Outcome::Failed {
+            error: format!(
+                "training ran past TRAINING_TIMEOUT_S ({secs}s) and was stopped; lower max_steps, \
+                 windows_batch_size, input_size or mlp_width, or raise TRAINING_TIMEOUT_S"
+            ),
+        };
+    }
+    retry_or_fail(rt, token, format!("attempt timed out after {secs}s"))
+}
+
 fn retry_or_fail(rt: &Runtime, token: &ClaimToken, error: String) -> Outcome {
-    if token.attempt < rt.config.common.max_attempts {
-        let delay = backoff(token.attempt, rt.config.retry_base, rt.config.retry_max);
+    if token.attempt < rt.services.config.common.max_attempts {
+        let delay =
+            backoff(token.attempt, rt.services.config.retry_base, rt.services.config.retry_max);
         Outcome::Retry { error, delay }
     } else {
         Outcome::Failed {
@@ -155,7 +180,7 @@ async fn record(rt: &Runtime, token: &ClaimToken, job: &Job, outcome: Outcome, t
         Outcome::Cancelled { .. } => "cancelled",
         Outcome::Retry { .. } => "retry",
     };
-    let deadline = tokio::time::Instant::now() + rt.config.lease * 2;
+    let deadline = tokio::time::Instant::now() + rt.services.config.lease * 2;
     let mut delay = Duration::from_millis(100);
     loop {
         match rt.batcher.finish(token, &outcome).await {

@@ -43,7 +43,10 @@ impl OllamaClient {
     /// `request_timeout` bounds each chat and tags call from connect to last byte; for a pull,
     /// which can take many minutes, it bounds the silence between two progress lines instead.
     pub fn new(base_url: &str, request_timeout: Duration) -> Result<Self, OllamaError> {
-        let invalid = |reason: String| OllamaError::InvalidUrl { url: base_url.into(), reason };
+        let invalid = |reason: String| OllamaError::InvalidUrl {
+            url: shared::redact::redact_url(base_url),
+            reason: shared::redact::redact_urls_in(&reason),
+        };
         let trimmed = base_url.trim().trim_end_matches('/');
         // A trailing slash makes `join("api/chat")` keep a path prefix such as `/ollama`.
         let base = Url::parse(&format!("{trimmed}/")).map_err(|e| invalid(e.to_string()))?;
@@ -55,7 +58,9 @@ impl OllamaClient {
             .user_agent(concat!("tradeforge-worker/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| invalid(format!("could not build an HTTP client: {e}")))?;
-        Ok(Self { http, base, display_url: trimmed.to_owned(), timeout: request_timeout })
+        // Credentials in the URL are sent (reqwest turns them into basic auth) but never shown.
+        let display_url = shared::redact::redact_url(trimmed);
+        Ok(Self { http, base, display_url, timeout: request_timeout })
     }
 
     /// The server's base URL as configured, for messages and logs.

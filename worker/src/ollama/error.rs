@@ -118,7 +118,9 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     }
     let detail = innermost.to_string();
     // hyper's "connection closed before message completed" says more than reqwest's wrapper.
-    if detail.is_empty() { error.to_string() } else { detail }
+    let detail = if detail.is_empty() { error.to_string() } else { detail };
+    // reqwest's own text names the URL, credentials included.
+    shared::redact::redact_urls_in(&detail)
 }
 
 /// Ollama's error body: `{"error": "..."}`.

@@ -10,7 +10,7 @@ use serde_json::Value;
 use shared::market::Bar;
 use uuid::Uuid;
 
-use crate::runtime::Runtime;
+use crate::job::Services;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ForecastContext {
@@ -25,7 +25,7 @@ pub struct ForecastContext {
 
 /// `None` when no usable model exists (or it cannot be loaded: the analysis goes on without it).
 pub async fn latest(
-    rt: &Runtime,
+    services: &Services,
     symbol: &str,
     date: NaiveDate,
     history: &[Bar],
@@ -38,13 +38,13 @@ pub async fn latest(
     )
     .bind(symbol)
     .bind(date.to_string())
-    .fetch_optional(&rt.pool)
+    .fetch_optional(&services.pool)
     .await
     .inspect_err(|e| tracing::warn!(error.message = %e, "looking up a trained model failed"))
     .ok()
     .flatten();
     let (model_job, result) = row?;
-    let dir = rt.config.results_dir.join(model_job.to_string());
+    let dir = services.config.results_dir.join(model_job.to_string());
     let closes: Vec<f64> = history.iter().map(|b| b.close).collect();
     let forecast = tokio::task::spawn_blocking(move || {
         let (model, _card) = forecast::TrainedModel::load(&dir, &forecast::Device::Cpu)?;

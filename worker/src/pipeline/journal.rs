@@ -7,24 +7,21 @@ use super::{
     llm::{Step, ask},
     prompts, report,
 };
-use crate::{
-    execute::{Artifact, JobContext, JobError, JobOutput},
-    runtime::Runtime,
-};
+use crate::job::{Artifact, JobContext, JobError, JobOutput, Services};
 
 pub async fn run(
-    rt: &Runtime,
+    services: &Services,
     input: &JournalInput,
     ctx: &JobContext,
 ) -> Result<JobOutput, JobError> {
-    let model = input.model.as_ref().map_or(rt.config.ollama.model.as_str(), |m| m.as_str());
+    let model = input.model.as_ref().map_or(services.config.ollama.model.as_str(), |m| m.as_str());
     ctx.step(20.0, "review", "the coach reads the entry")?;
     let mut user = format!("Journal entry:\n{}", input.text);
     if let Some(context) = &input.context {
         user.push_str(&format!("\n\nContext: {context}"));
     }
     let review = ask(
-        rt,
+        services,
         ctx,
         Step { model, system: prompts::JOURNAL_SYSTEM, user, schema: prompts::journal_schema() },
     )

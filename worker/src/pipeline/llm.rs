@@ -1,13 +1,10 @@
 //! One structured LLM step, with Ollama's failures mapped to job errors.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 
 use crate::{
-    execute::{JobContext, JobError},
+    job::{JobContext, JobError, Services},
     ollama::{ChatOptions, LlmError, OllamaError, StructuredRequest, chat_structured},
-    runtime::Runtime,
 };
 
 pub struct Step<'a> {
@@ -18,7 +15,7 @@ pub struct Step<'a> {
 }
 
 /// Runs one call, abandoning it when the job is asked to stop.
-pub async fn ask(rt: &Runtime, ctx: &JobContext, step: Step<'_>) -> Result<Value, JobError> {
+pub async fn ask(services: &Services, ctx: &JobContext, step: Step<'_>) -> Result<Value, JobError> {
     let request = StructuredRequest {
         model: step.model.to_owned(),
         system: step.system.to_owned(),
@@ -26,20 +23,20 @@ pub async fn ask(rt: &Runtime, ctx: &JobContext, step: Step<'_>) -> Result<Value
         schema: step.schema,
         options: ChatOptions {
             temperature: 0.0,
-            seed: rt.config.ollama.seed,
-            num_ctx: rt.config.ollama.num_ctx,
+            seed: services.config.ollama.seed,
+            num_ctx: services.config.ollama.num_ctx,
         },
     };
     let reply = tokio::select! {
-        reply = chat_structured(&rt.ollama, &request) => reply,
+        reply = chat_structured(&services.ollama, &request) => reply,
         _ = ctx.stopped() => return Err(ctx.checkpoint().expect_err("stopped")),
     };
-    reply.map(|r| r.value).map_err(|e| to_job_error(rt, step.model, e))
+    reply.map(|r| r.value).map_err(|e| to_job_error(services, step.model, e))
 }
 
-fn to_job_error(rt: &Runtime, model: &str, e: LlmError) -> JobError {
+fn to_job_error(services: &Services, model: &str, e: LlmError) -> JobError {
     if let LlmError::Ollama(OllamaError::ModelNotFound { .. }) = &e {
-        if rt.config.ollama.pull && model == rt.config.ollama.model {
+        if services.config.ollama.pull && model == services.config.ollama.model {
             // The start-up pull may still be downloading it.
             return JobError::transient(format!("{e} (the worker is pulling it; retrying)"));
         }
@@ -54,11 +51,11 @@ fn to_job_error(rt: &Runtime, model: &str, e: LlmError) -> JobError {
 
 /// At start-up: make sure the default model is there, pulling it when `OLLAMA_PULL=true`.
 /// Runs in the background: a pull can take minutes, and Ollama may come up after the worker.
-pub async fn prepare_model(rt: Arc<Runtime>) {
-    let model = rt.config.ollama.model.clone();
+pub async fn prepare_model(services: &Services) {
+    let model = services.config.ollama.model.clone();
     let mut delay = std::time::Duration::from_secs(1);
     for _ in 0..10 {
-        match rt.ollama.ensure_model(&model, rt.config.ollama.pull).await {
+        match services.ollama.ensure_model(&model, services.config.ollama.pull).await {
             Ok(()) => {
                 tracing::info!(%model, "Ollama model ready");
                 return;

@@ -14,25 +14,22 @@ use super::{
     llm::{Step, ask},
     prompts, report,
 };
-use crate::{
-    execute::{Artifact, JobContext, JobError, JobOutput},
-    runtime::Runtime,
-};
+use crate::job::{Artifact, JobContext, JobError, JobOutput, Services};
 
 /// Bars shown to the model verbatim (the rest is summarised by the indicators).
 const RECENT_BARS: usize = 20;
 
 pub async fn run(
-    rt: &Runtime,
+    services: &Services,
     input: &MarketInput,
     ctx: &JobContext,
 ) -> Result<JobOutput, JobError> {
     let symbol = input.symbol.as_str();
     let date = input.date.date();
-    let model = input.model.as_ref().map_or(rt.config.ollama.model.as_str(), |m| m.as_str());
+    let model = input.model.as_ref().map_or(services.config.ollama.model.as_str(), |m| m.as_str());
 
     ctx.step(5.0, "loading_data", format!("loading bars for {symbol} up to {date}"))?;
-    let bars = load_bars(rt, input.data.as_ref(), symbol).await?;
+    let bars = load_bars(services, ctx, input.data.as_ref(), symbol).await?;
     let history = market::bars_up_to(&bars, date);
     let Some(last) = history.last() else {
         let first = bars.first().map_or("none".to_owned(), |b| b.time.date().to_string());
@@ -45,7 +42,7 @@ pub async fn run(
     let snapshot = indicators::compute(history)
         .map_err(|e| JobError::permanent(format!("{symbol} up to {date}: {e}")))?;
     ctx.step(20.0, "forecast", "looking for a trained forecasting model")?;
-    let model_forecast = forecast_context::latest(rt, symbol, date, history).await;
+    let model_forecast = forecast_context::latest(services, symbol, date, history).await;
     let mut facts = facts(symbol, &date.to_string(), &snapshot, history, input.question.as_deref());
     if let Some(f) = &model_forecast {
         facts.push_str(&format!(
@@ -57,7 +54,7 @@ pub async fn run(
 
     ctx.step(25.0, "analyst_report", "the analyst reads the chart")?;
     let analyst = ask(
-        rt,
+        services,
         ctx,
         Step {
             model,
@@ -69,10 +66,10 @@ pub async fn run(
     .await?;
 
     ctx.step(45.0, "bull_case", "arguing the bull case")?;
-    let bull = ask(rt, ctx, case_step(model, "bull (for buying)", &facts, &analyst)).await?;
+    let bull = ask(services, ctx, case_step(model, "bull (for buying)", &facts, &analyst)).await?;
 
     ctx.step(65.0, "bear_case", "arguing the bear case")?;
-    let bear = ask(rt, ctx, case_step(model, "bear (for selling)", &facts, &analyst)).await?;
+    let bear = ask(services, ctx, case_step(model, "bear (for selling)", &facts, &analyst)).await?;
 
     ctx.step(85.0, "decision", "weighing both cases")?;
     let user = format!(
@@ -80,7 +77,7 @@ pub async fn run(
          Decide BUY, SELL or HOLD for {symbol} as of {date}."
     );
     let decision = ask(
-        rt,
+        services,
         ctx,
         Step { model, system: prompts::JUDGE_SYSTEM, user, schema: prompts::decision_schema() },
     )

@@ -10,24 +10,21 @@ mod prompts;
 mod report;
 mod training;
 
-use std::sync::Arc;
-
 use shared::job::{AnalysisInput, JobSpec};
 
-use crate::{
-    execute::{JobContext, JobError, JobOutput},
-    runtime::Runtime,
-};
+use crate::job::{JobContext, JobError, JobOutput, Services};
 
 pub async fn run(
-    rt: &Arc<Runtime>,
+    services: &Services,
     spec: &JobSpec,
     ctx: &JobContext,
 ) -> Result<JobOutput, JobError> {
     match spec {
-        JobSpec::Analysis(AnalysisInput::Market(input)) => market::run(rt, input, ctx).await,
-        JobSpec::Analysis(AnalysisInput::Journal(input)) => journal::run(rt, input, ctx).await,
-        JobSpec::Training(input) => training::run(rt, input, ctx).await,
+        JobSpec::Analysis(AnalysisInput::Market(input)) => market::run(services, input, ctx).await,
+        JobSpec::Analysis(AnalysisInput::Journal(input)) => {
+            journal::run(services, input, ctx).await
+        }
+        JobSpec::Training(input) => training::run(services, input, ctx).await,
     }
 }
 

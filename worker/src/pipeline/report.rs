@@ -1,14 +1,43 @@
 //! `report.md`: the result, readable by a person.
+//!
+//! Most of it is model output, which may carry anything (a prompt injection, a copied web
+//! page): every value is escaped so that it renders as exactly its characters. Nothing it holds
+//! can become HTML, a link or image, a code span or a table cell, and a value meant for one line
+//! cannot start a new heading or list.
 
 use std::fmt::Write;
 
 use serde_json::Value;
 
+/// Characters that start Markdown or HTML constructs; each gets a backslash (CommonMark
+/// treats a backslash before ASCII punctuation as the character itself).
+const SPECIAL: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '>', '&', '|', '#', '!', '~'];
+
+fn escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 8);
+    for c in raw.chars() {
+        if SPECIAL.contains(&c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A value on one line (headings, list items, table cells, inline text).
 fn text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => escape(&s.replace(['\r', '\n'], " ")),
         Value::Null => "—".into(),
-        other => other.to_string(),
+        other => escape(&other.to_string()),
+    }
+}
+
+/// A value as a paragraph: its line breaks kept, each line escaped.
+fn para(v: &Value) -> String {
+    match v {
+        Value::String(s) => escape(&s.replace('\r', "")),
+        other => text(other),
     }
 }
 
@@ -37,7 +66,7 @@ pub fn market(r: &Value) -> String {
     writeln!(out, "**Data:** {} bars, the last at {}  ", text(&r["bars_used"]), text(&r["as_of"]))
         .unwrap();
     writeln!(out, "**Model:** {}\n", text(&r["model"])).unwrap();
-    writeln!(out, "## Rationale\n\n{}\n", text(&r["rationale"])).unwrap();
+    writeln!(out, "## Rationale\n\n{}\n", para(&r["rationale"])).unwrap();
     writeln!(out, "## Risks\n").unwrap();
     bullets(&mut out, &r["risks"]);
     writeln!(out, "\n## Indicators\n\n| indicator | value |\n| --- | --- |").unwrap();
@@ -48,7 +77,7 @@ pub fn market(r: &Value) -> String {
         }
     }
     let analyst = &r["analyst_report"];
-    writeln!(out, "\n## Analyst report\n\n{}\n", text(&analyst["summary"])).unwrap();
+    writeln!(out, "\n## Analyst report\n\n{}\n", para(&analyst["summary"])).unwrap();
     writeln!(
         out,
         "Trend: {}; momentum: {}; volatility: {}.\n",
@@ -59,7 +88,7 @@ pub fn market(r: &Value) -> String {
     .unwrap();
     bullets(&mut out, &analyst["signals"]);
     for (title, case) in [("Bull case", &r["bull_case"]), ("Bear case", &r["bear_case"])] {
-        writeln!(out, "\n## {title}\n\n{}\n", text(&case["thesis"])).unwrap();
+        writeln!(out, "\n## {title}\n\n{}\n", para(&case["thesis"])).unwrap();
         bullets(&mut out, &case["arguments"]);
     }
     let forecast = &r["forecast"];
@@ -74,7 +103,7 @@ pub fn market(r: &Value) -> String {
             text(&forecast["skill_vs_naive"])
         )
         .unwrap();
-        writeln!(out, "{}\n", text(&forecast["verdict"])).unwrap();
+        writeln!(out, "{}\n", para(&forecast["verdict"])).unwrap();
         let values: Vec<String> = forecast["forecast"]
             .as_array()
             .into_iter()
@@ -96,6 +125,34 @@ pub fn journal(r: &Value) -> String {
         writeln!(out, "\n## {title}\n").unwrap();
         bullets(&mut out, &r[key]);
     }
-    writeln!(out, "\n## Advice\n\n{}", text(&r["advice"])).unwrap();
+    writeln!(out, "\n## Advice\n\n{}", para(&r["advice"])).unwrap();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn model_output_cannot_become_active_content() {
+        let hostile = "<script>alert(1)</script> [click](javascript:alert(1)) ![x](http://e/x.png) `code` | cell";
+        let report = journal(&json!({
+            "emotions": [hostile, "fear\n# Injected heading"],
+            "rules_broken": [],
+            "biases": ["<img src=x onerror=alert(1)>"],
+            "advice": hostile,
+        }));
+        let unescaped = |needle: &str| {
+            report.match_indices(needle).any(|(i, _)| i == 0 || !report[..i].ends_with('\\'))
+        };
+        for active in
+            ["<script", "<img", "](javascript:", "![x](", "`code`", "| cell", "\n# Injected"]
+        {
+            assert!(!unescaped(active), "{active} survived:\n{report}");
+        }
+        assert!(report.contains("\\<script\\>"), "escaped, not dropped:\n{report}");
+        assert!(report.contains("- fear \\# Injected heading"), "kept on its line:\n{report}");
+    }
 }

@@ -11,31 +11,30 @@ use shared::{
 };
 
 use super::data::load_bars;
-use crate::{
-    execute::{Artifact, JobContext, JobError, JobOutput, StopReason},
-    runtime::Runtime,
-};
+use crate::job::{Artifact, JobContext, JobError, JobOutput, Services, StopReason};
 
 pub async fn run(
-    rt: &Runtime,
+    services: &Services,
     input: &TrainingInput,
     ctx: &JobContext,
 ) -> Result<JobOutput, JobError> {
+    check_budget(services, input)?;
     ctx.step(2.0, "loading_data", format!("loading bars for {}", input.symbol.as_str()))?;
-    let bars = load_bars(rt, input.data.as_ref(), input.symbol.as_str()).await?;
+    let bars = load_bars(services, ctx, input.data.as_ref(), input.symbol.as_str()).await?;
     let series: Vec<f64> = bars.iter().map(|b| b.close).collect();
     let config = config(input);
     forecast::check_training_input(&series, &config)
         .map_err(|e| JobError::permanent(e.to_string()))?;
 
     ctx.step(5.0, "training", format!("training N-HiTS for {} steps", config.max_steps))?;
-    let staging = rt.config.results_dir.join(format!(
-        ".staging-{}-{:08x}",
-        ctx.job_id(),
-        rand::random::<u32>()
-    ));
+    let stage = |what: &str| {
+        let tag = format!("{}-{:08x}", ctx.job_id(), rand::random::<u32>());
+        services.config.results_dir.join(format!(".staging-{what}-{tag}"))
+    };
+    let (staging, weights) = (stage("dir"), stage("weights"));
     let metadata = json!({"symbol": input.symbol.as_str(), "job_id": ctx.job_id(), "data_range": data_range(&bars)});
     let (train_ctx, train_config, dir) = (ctx.clone(), config.clone(), staging.clone());
+    let weights_at = weights.clone();
     // Off the async runtime: the lease keeper and /health keep running while it trains.
     let trained = tokio::task::spawn_blocking(move || -> Result<Trained, ForecastError> {
         let device = forecast::best_device();
@@ -43,26 +42,30 @@ pub async fn run(
         let outcome = forecast::train(&series, &train_config, &device, &mut hooks)?;
         train_ctx.report(Progress::new(92.0, "saving", "saving the model and its evaluation"));
         outcome.model.save(&dir, metadata)?;
-        let read = |name: &str| {
-            std::fs::read(dir.join(name))
-                .map_err(|source| ForecastError::Io { path: dir.join(name), source })
-        };
-        Ok(Trained {
-            weights: read(forecast::WEIGHTS_FILE)?,
-            card: read(forecast::CARD_FILE)?,
-            report: outcome.report,
-        })
+        let io = |path: std::path::PathBuf| move |source| ForecastError::Io { path, source };
+        // The weights stay on disk (they can be large) and are moved into place with the rest.
+        std::fs::rename(dir.join(forecast::WEIGHTS_FILE), &weights_at)
+            .map_err(io(dir.join(forecast::WEIGHTS_FILE)))?;
+        let card = std::fs::read(dir.join(forecast::CARD_FILE))
+            .map_err(io(dir.join(forecast::CARD_FILE)))?;
+        Ok(Trained { card, report: outcome.report })
     })
     .await;
     let _ = tokio::fs::remove_dir_all(&staging).await;
     let trained = trained
         .map_err(|e| JobError::transient(format!("training panicked: {e}")))?
-        .map_err(|e| to_job_error(ctx, e))?;
-    ctx.checkpoint()?;
+        .map_err(|e| to_job_error(ctx, e));
+    let trained = match trained.and_then(|t| ctx.checkpoint().map(|()| t)) {
+        Ok(trained) => trained,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&weights).await;
+            return Err(e);
+        }
+    };
 
     let result = result(ctx, input, &bars, &trained.report);
     let files = vec![
-        Artifact::new("model.safetensors", trained.weights),
+        Artifact::file("model.safetensors", weights),
         Artifact::new("model.json", trained.card),
         Artifact::json("metrics.json", &trained.report),
         Artifact::new("forecast.csv", forecast_csv(&bars, &trained.report.forecast)),
@@ -72,8 +75,25 @@ pub async fn run(
 
 struct Trained {
     report: TrainingReport,
-    weights: Vec<u8>,
     card: Vec<u8>,
+}
+
+/// Re-checks the compute budget (stored jobs outlive settings) and refuses, before any work, a
+/// model whose weights alone would exceed `MAX_ARTIFACT_BYTES`.
+fn check_budget(services: &Services, input: &TrainingInput) -> Result<(), JobError> {
+    let cost = input
+        .check_budget(services.config.common.max_training_flops)
+        .map_err(JobError::permanent)?;
+    let weights = cost.parameters * 4; // float32
+    let limit = services.config.max_artifact_bytes;
+    if weights > limit {
+        return Err(JobError::permanent(format!(
+            "the model would have {:.1} M parameters, {weights} bytes of weights, over the \
+             limit of {limit} bytes (MAX_ARTIFACT_BYTES): lower input_size or mlp_width",
+            cost.parameters as f64 / 1e6
+        )));
+    }
+    Ok(())
 }
 
 fn config(input: &TrainingInput) -> NHitsConfig {

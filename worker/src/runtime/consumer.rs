@@ -73,13 +73,13 @@ const MAX_CONSUMERS: usize = 4;
 /// between them so that together they never hold more messages than it allows. Each factory
 /// runs again (new name) after a failure.
 pub fn register(mut monitor: Monitor, rt: Arc<Runtime>, kind: JobKind, wakers: Wakers) -> Monitor {
-    let concurrency = rt.config.concurrency(kind);
+    let concurrency = rt.services.config.concurrency(kind);
     let consumers = concurrency.min(MAX_CONSUMERS);
     for i in 0..consumers {
         let share = concurrency / consumers + usize::from(i < concurrency % consumers);
         let (rt, wakers) = (rt.clone(), wakers.clone());
         monitor = monitor.register(move |run| {
-            let config = &rt.config;
+            let config = &rt.services.config;
             let storage = RedisStorage::<Vec<u8>>::new(rt.producer.connection())
                 .with_config(apalis_config(
                     &config.common.queue_prefix,

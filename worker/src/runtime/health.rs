@@ -23,7 +23,9 @@ pub async fn serve(listener: TcpListener, rt: Arc<Runtime>, shutdown: Cancellati
 }
 
 async fn health(State(rt): State<Arc<Runtime>>) -> Json<serde_json::Value> {
-    Json(json!({"status": "ok", "worker": rt.config.name, "running_jobs": rt.inflight.len()}))
+    Json(
+        json!({"status": "ok", "worker": rt.services.config.name, "running_jobs": rt.inflight.len()}),
+    )
 }
 
 async fn render_metrics(State(rt): State<Arc<Runtime>>) -> impl IntoResponse {

@@ -12,7 +12,6 @@ use anyhow::Context;
 use apalis::prelude::Monitor;
 use metrics_exporter_prometheus::PrometheusHandle;
 use shared::{job::JobKind, queue::Producer};
-use sqlx::PgPool;
 use tokio::{
     net::TcpListener,
     sync::{OwnedSemaphorePermit, Semaphore},
@@ -21,16 +20,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::WorkerConfig,
-    execute::{Batcher, Inflight, StopReason},
+    execute::{Batcher, Inflight},
+    job::{Services, StopReason},
     ollama::OllamaClient,
 };
 
 /// Everything a job execution can reach.
 pub struct Runtime {
-    pub config: WorkerConfig,
-    pub pool: PgPool,
+    /// What pipelines may use: settings, the LLM client, the database.
+    pub services: Services,
     pub producer: Producer,
-    pub ollama: OllamaClient,
     pub inflight: Inflight,
     pub metrics: PrometheusHandle,
     /// Claims and final writes, batched across the jobs running at the same time.
@@ -68,10 +67,8 @@ impl WorkerApp {
         let batcher = Batcher::start(pool.clone(), config.name.clone(), config.lease);
         let rt = Runtime {
             batcher,
-            config,
-            pool,
+            services: Services { config, pool, ollama },
             producer,
-            ollama,
             inflight: Inflight::default(),
             metrics: shared::metrics::install(),
             permits,
@@ -91,14 +88,15 @@ impl WorkerApp {
     /// `SHUTDOWN_TIMEOUT_S` to finish and are otherwise handed back to the queue at once.
     pub async fn run(self) -> anyhow::Result<()> {
         let Self { rt, health, shutdown } = self;
-        let config = &rt.config;
+        let config = &rt.services.config;
         tracing::info!(worker = %config.name, queues = ?config.queues, analysis_concurrency = config.analysis_concurrency,
             training_concurrency = config.training_concurrency, "worker starting");
         let background = CancellationToken::new();
         tokio::spawn(health::serve(health, rt.clone(), background.clone()));
         tokio::spawn(sweeper::run(rt.clone(), background.clone()));
         if config.queues.contains(&JobKind::Analysis) {
-            tokio::spawn(crate::pipeline::prepare_model(rt.clone()));
+            let rt = rt.clone();
+            tokio::spawn(async move { crate::pipeline::prepare_model(&rt.services).await });
         }
         let wakers = wake::Wakers::spawn(
             config.common.redis_url.clone(),
@@ -135,7 +133,7 @@ impl WorkerApp {
             Err(e) => tracing::error!(error.message = %e, "queue consumers panicked"),
         }
         let since = *started_shutdown.get_or_init(tokio::time::Instant::now);
-        drain(&rt, since + rt.config.shutdown_timeout).await;
+        drain(&rt, since + rt.services.config.shutdown_timeout).await;
         background.cancel();
         tracing::info!("worker stopped");
         Ok(())
@@ -159,7 +157,7 @@ async fn drain(rt: &Runtime, deadline: tokio::time::Instant) {
     );
     // The pipelines release their claims when they see the stop; do it here too in case one
     // is stuck in a long call, then give them a moment to finish their writes.
-    if let Err(e) = shared::db::claims::release(&rt.pool, &stopped).await {
+    if let Err(e) = shared::db::claims::release(&rt.services.pool, &stopped).await {
         tracing::warn!(error.message = %e, "could not hand jobs back; their leases will expire");
     }
     let until = tokio::time::Instant::now() + Duration::from_secs(2);

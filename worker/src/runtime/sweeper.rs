@@ -40,9 +40,14 @@ pub async fn run(rt: Arc<Runtime>, shutdown: CancellationToken) {
 }
 
 async fn dispatch_all(rt: &Runtime) {
-    for &kind in &rt.config.queues {
-        match dispatcher::dispatch_once(&rt.pool, &rt.producer, kind, rt.config.queue_max_backlog)
-            .await
+    for &kind in &rt.services.config.queues {
+        match dispatcher::dispatch_once(
+            &rt.services.pool,
+            &rt.producer,
+            kind,
+            rt.services.config.queue_max_backlog,
+        )
+        .await
         {
             Ok(0) => {}
             Ok(n) => {
@@ -61,7 +66,7 @@ async fn dispatch_all(rt: &Runtime) {
 async fn recover_if_redis_lost_data(rt: &Runtime) {
     // Err: Redis is down, which the consumers and the dispatcher report already.
     if let Ok(true) = rt.producer.data_was_lost().await {
-        for &kind in &rt.config.queues {
+        for &kind in &rt.services.config.queues {
             recover_lost_pushes(rt, kind, Duration::ZERO).await;
         }
     }
@@ -72,7 +77,9 @@ async fn recover_lost_pushes(rt: &Runtime, kind: JobKind, older_than: Duration) 
     let mut recovered = 0;
     // Batches of 1 000: a batch that still finds lost messages may not have seen them all.
     for _ in 0..10 {
-        match dispatcher::recover_lost_pushes(&rt.pool, &rt.producer, kind, older_than).await {
+        match dispatcher::recover_lost_pushes(&rt.services.pool, &rt.producer, kind, older_than)
+            .await
+        {
             Ok(0) => break,
             Ok(n) => recovered += n,
             Err(e) => {
@@ -89,7 +96,7 @@ async fn recover_lost_pushes(rt: &Runtime, kind: JobKind, older_than: Duration) 
 }
 
 async fn expire_leases(rt: &Runtime) {
-    match sweeps::expire_leases(&rt.pool).await {
+    match sweeps::expire_leases(&rt.services.pool).await {
         Ok((0, 0)) => {}
         Ok((requeued, failed)) => {
             metrics::counter!("tradeforge_lease_expiries_total").increment(requeued + failed);
@@ -108,7 +115,7 @@ async fn expire_leases(rt: &Runtime) {
 }
 
 async fn housekeep(rt: &Runtime) {
-    for &kind in &rt.config.queues {
+    for &kind in &rt.services.config.queues {
         recover_lost_pushes(rt, kind, STALE_PUSH_AFTER).await;
         let mut conn = rt.producer.connection();
         if let Err(e) = janitor::clean(&mut conn, rt.producer.config(kind), 100_000).await {

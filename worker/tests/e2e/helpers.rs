@@ -37,6 +37,7 @@ pub fn common(db: &TestDb, redis: &RedisNamespace) -> CommonConfig {
         redis_url: redis.url.clone(),
         queue_prefix: redis.prefix.clone(),
         max_attempts: 3,
+        max_training_flops: 2e14,
     }
 }
 
@@ -59,6 +60,11 @@ pub fn worker_config(stack: &Stack, name: &str) -> WorkerConfig {
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(500),
         queue_max_backlog: 2000,
+        retry_timed_out_training: false,
+        max_data_bytes: 64 << 20,
+        max_bars: 1_000_000,
+        max_artifact_bytes: 128 << 20,
+        max_result_bytes: 512 << 10,
         ollama: OllamaConfig {
             url: stack.ollama.url(),
             model: testkit::ollama_double::DEFAULT_MODEL.into(),
@@ -87,6 +93,8 @@ pub async fn stack_without_workers_with(adjust: impl FnOnce(&mut ApiConfig)) -> 
         max_body_bytes: 1024 * 1024,
         results_dir: results.path().to_owned(),
         queue_max_backlog: 2000,
+        http: api::server::HttpLimits::default(),
+        streams: api::events::StreamLimits::default(),
     };
     let mut config = config;
     adjust(&mut config);

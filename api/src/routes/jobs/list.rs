@@ -4,7 +4,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
 use shared::{
     db::jobs::{self, ListFilter},
-    job::{Job, Symbol},
+    job::{JobSummary, Symbol},
 };
 use utoipa::ToSchema;
 
@@ -15,7 +15,9 @@ const MAX_LIMIT: i64 = 100;
 
 #[derive(Serialize, ToSchema)]
 pub struct JobPage {
-    pub jobs: Vec<Job>,
+    /// Summaries: the input shortened where it is long (`input_summarized`), no result; each
+    /// job's `url` returns it whole.
+    pub jobs: Vec<JobSummary>,
     /// Pass as `cursor` to get the next (older) page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,

@@ -37,10 +37,16 @@ pub async fn create_job(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let spec = parse_submission(&body, chrono::Utc::now().date_naive())?;
+    if let JobSpec::Training(training) = &spec {
+        training
+            .check_budget(state.config.common.max_training_flops)
+            .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "input", e))?;
+    }
     let job = NewJob {
         id: Uuid::now_v7(),
         kind: spec.kind(),
         input: spec.to_input_json(),
+        input_summary: spec.summary(),
         symbol: spec.symbol().map(|s| s.as_str().to_owned()),
         max_attempts: state.config.common.max_attempts,
         queue_task_id: None,

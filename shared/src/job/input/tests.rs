@@ -113,3 +113,17 @@ fn training_needs_enough_bars_for_its_windows() {
     // Honest: the last 10 % of the training region must also hold a horizon.
     assert_eq!(training::min_bars(120, 24, true), 266);
 }
+
+#[test]
+fn a_nul_character_is_refused_before_anything_reaches_postgres() {
+    let journal =
+        json!({"kind": "analysis", "input": {"task": "journal", "text": "a\u{0}", "context": "c"}});
+    let err = parse_submission(&journal, today()).unwrap_err();
+    assert_eq!(err.field, "input.text");
+    assert!(err.message.contains("NUL"), "{err}");
+    let context =
+        json!({"kind": "analysis", "input": {"task": "journal", "text": "a", "context": "\u{0}"}});
+    assert_eq!(field_of(context), "input.context");
+    let question = json!({"kind": "analysis", "input": {"task": "market", "symbol": "GOOG", "date": "2010-06-01", "question": "why\u{0}"}});
+    assert_eq!(field_of(question), "input.question");
+}

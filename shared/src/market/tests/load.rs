@@ -20,7 +20,7 @@ fn data_dir() -> tempfile::TempDir {
 #[test]
 fn without_a_source_the_symbols_csv_in_the_data_directory_is_read() {
     let dir = data_dir();
-    let bars = load_bars(None, "GOOG", dir.path()).unwrap();
+    let bars = load_bars(None, "GOOG", dir.path(), &ReadLimits::NONE).unwrap();
     assert_eq!(bars.len(), 2);
     assert_eq!(bars[1].close, 12.5);
 }
@@ -28,7 +28,7 @@ fn without_a_source_the_symbols_csv_in_the_data_directory_is_read() {
 #[test]
 fn without_a_source_or_a_file_the_error_says_there_is_no_data_for_the_symbol() {
     let dir = data_dir();
-    let err = load_bars(None, "NVDA", dir.path()).unwrap_err();
+    let err = load_bars(None, "NVDA", dir.path(), &ReadLimits::NONE).unwrap_err();
     assert!(matches!(&err, MarketDataError::NoData { symbol } if symbol == "NVDA"), "{err:?}");
     assert!(err.to_string().starts_with("no market data for NVDA ("), "{err}");
     assert!(err.is_permanent());
@@ -36,7 +36,8 @@ fn without_a_source_or_a_file_the_error_says_there_is_no_data_for_the_symbol() {
 
 #[test]
 fn a_missing_data_directory_also_means_no_data() {
-    let err = load_bars(None, "GOOG", Path::new("/nonexistent/tradeforge-data")).unwrap_err();
+    let err = load_bars(None, "GOOG", Path::new("/nonexistent/tradeforge-data"), &ReadLimits::NONE)
+        .unwrap_err();
     assert!(matches!(err, MarketDataError::NoData { .. }), "{err:?}");
 }
 
@@ -44,14 +45,17 @@ fn a_missing_data_directory_also_means_no_data() {
 fn a_csv_source_is_read_relative_to_the_data_directory() {
     let dir = data_dir();
     let source = DataSource::Csv { path: "prices/other.csv".into() };
-    assert_eq!(load_bars(Some(&source), "IGNORED", dir.path()).unwrap().len(), 2);
+    assert_eq!(
+        load_bars(Some(&source), "IGNORED", dir.path(), &ReadLimits::NONE).unwrap().len(),
+        2
+    );
 }
 
 #[test]
 fn a_csv_source_that_does_not_exist_is_a_permanent_io_error_naming_the_path() {
     let dir = data_dir();
     let source = DataSource::Csv { path: "missing.csv".into() };
-    let err = load_bars(Some(&source), "GOOG", dir.path()).unwrap_err();
+    let err = load_bars(Some(&source), "GOOG", dir.path(), &ReadLimits::NONE).unwrap_err();
     assert!(matches!(err, MarketDataError::Io { .. }), "{err:?}");
     assert!(err.to_string().starts_with("cannot read missing.csv: "), "{err}");
     assert!(err.is_permanent());
@@ -61,7 +65,7 @@ fn a_csv_source_that_does_not_exist_is_a_permanent_io_error_naming_the_path() {
 fn a_csv_source_escaping_the_data_directory_is_refused_even_if_it_skipped_validation() {
     let dir = data_dir();
     let source = DataSource::Csv { path: "../GOOG.csv".into() };
-    let err = load_bars(Some(&source), "GOOG", dir.path()).unwrap_err();
+    let err = load_bars(Some(&source), "GOOG", dir.path(), &ReadLimits::NONE).unwrap_err();
     assert!(matches!(err, MarketDataError::Invalid { .. }), "{err:?}");
 }
 
@@ -74,7 +78,7 @@ fn a_symlink_pointing_outside_the_data_directory_is_refused() {
     std::os::unix::fs::symlink(outside.path().join("secret.csv"), dir.path().join("link.csv"))
         .unwrap();
     let source = DataSource::Csv { path: "link.csv".into() };
-    let err = load_bars(Some(&source), "GOOG", dir.path()).unwrap_err();
+    let err = load_bars(Some(&source), "GOOG", dir.path(), &ReadLimits::NONE).unwrap_err();
     assert!(err.to_string().contains("outside the data directory"), "{err}");
 }
 
@@ -84,7 +88,7 @@ fn a_malformed_file_reports_the_path_the_job_gave_and_the_line() {
     fs::write(dir.path().join("bad.csv"), "Date,Open,High,Low,Close\n2024-01-02,1,2,x,1\n")
         .unwrap();
     let source = DataSource::Csv { path: "bad.csv".into() };
-    let err = load_bars(Some(&source), "GOOG", dir.path()).unwrap_err();
+    let err = load_bars(Some(&source), "GOOG", dir.path(), &ReadLimits::NONE).unwrap_err();
     assert_eq!(err.to_string(), "bad.csv line 2: Low is not a number: \"x\"");
 }
 
@@ -92,14 +96,18 @@ fn a_malformed_file_reports_the_path_the_job_gave_and_the_line() {
 fn inline_bars_are_returned_as_sent() {
     let bars = vec![bar("2024-01-02", 10.0), bar("2024-01-03", 11.0)];
     let source = DataSource::Inline { bars: bars.clone() };
-    assert_eq!(load_bars(Some(&source), "X", Path::new("/nonexistent")).unwrap(), bars);
+    assert_eq!(
+        load_bars(Some(&source), "X", Path::new("/nonexistent"), &ReadLimits::NONE).unwrap(),
+        bars
+    );
 }
 
 #[test]
 fn inline_bars_that_break_a_rule_are_refused_at_load_time_too() {
     let source =
         DataSource::Inline { bars: vec![bar("2024-01-03", 10.0), bar("2024-01-02", 11.0)] };
-    let err = load_bars(Some(&source), "X", Path::new("/nonexistent")).unwrap_err();
+    let err =
+        load_bars(Some(&source), "X", Path::new("/nonexistent"), &ReadLimits::NONE).unwrap_err();
     assert!(err.to_string().starts_with("inline bars: bars[1].time:"), "{err}");
 }
 

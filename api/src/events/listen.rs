@@ -1,0 +1,128 @@
+//! The hub's two tasks: the listener marks watched jobs that changed, the fetcher reads them.
+
+use std::{sync::Arc, time::Duration};
+
+use sqlx::postgres::PgListener;
+use uuid::Uuid;
+
+use super::{Inner, Latest};
+
+const CHANNEL: &str = "tradeforge_jobs";
+/// Most ids read in one query.
+const FETCH_CHUNK: usize = 1000;
+
+/// Receives notifications until shutdown, reconnecting after failures. Never queries: a slow
+/// listener would let notifications pile up in Postgres.
+pub(super) async fn listen(hub: Arc<Inner>) {
+    let mut delay = Duration::from_millis(100);
+    while !hub.shutdown.is_cancelled() {
+        let connected = async {
+            let mut listener = PgListener::connect_with(&hub.pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let mut listener = match hub.shutdown.run_until_cancelled(connected).await {
+            None => return,
+            Some(Ok(listener)) => listener,
+            Some(Err(e)) => {
+                tracing::warn!(error.message = %e, "job events: cannot listen to Postgres; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        delay = Duration::from_millis(100);
+        // Changes made while we were not listening were not announced: read every watched job.
+        mark_all(&hub);
+        loop {
+            let Some(received) = hub.shutdown.run_until_cancelled(listener.try_recv()).await else {
+                return;
+            };
+            match received {
+                Ok(Some(notification)) => mark(&hub, notification.payload()),
+                // The connection dropped; the next call reconnects and listens again.
+                Ok(None) => mark_all(&hub),
+                Err(e) => {
+                    tracing::warn!(error.message = %e, "job events: lost the Postgres listener; reconnecting");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn mark(hub: &Inner, payload: &str) {
+    let mut state = hub.state.lock().expect("hub lock");
+    let mut any = false;
+    for id in payload.split(',').filter_map(|raw| raw.parse::<Uuid>().ok()) {
+        if state.watched.contains_key(&id) {
+            state.dirty.insert(id);
+            any = true;
+        }
+    }
+    if any {
+        hub.marked.notify_one();
+    }
+}
+
+fn mark_all(hub: &Inner) {
+    let mut state = hub.state.lock().expect("hub lock");
+    let ids: Vec<Uuid> = state.watched.keys().copied().collect();
+    state.dirty.extend(ids);
+    hub.marked.notify_one();
+}
+
+/// Reads marked jobs, a chunk per query, and publishes what changed.
+pub(super) async fn fetch(hub: Arc<Inner>) {
+    loop {
+        if hub.shutdown.run_until_cancelled(hub.marked.notified()).await.is_none() {
+            return;
+        }
+        loop {
+            let ids: Vec<Uuid> = {
+                let mut state = hub.state.lock().expect("hub lock");
+                let ids: Vec<Uuid> = state.dirty.iter().take(FETCH_CHUNK).copied().collect();
+                ids.iter().for_each(|id| {
+                    state.dirty.remove(id);
+                });
+                ids
+            };
+            if ids.is_empty() {
+                break;
+            }
+            match shared::db::jobs::get_many(&hub.pool, &ids).await {
+                Ok(jobs) => publish(&hub, &ids, jobs),
+                Err(e) => {
+                    tracing::warn!(error.message = %e, jobs = ids.len(), "job events: reading changed jobs failed; retrying");
+                    hub.state.lock().expect("hub lock").dirty.extend(ids);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+}
+
+fn publish(hub: &Inner, ids: &[Uuid], jobs: Vec<shared::job::Job>) {
+    let state = hub.state.lock().expect("hub lock");
+    let mut found: std::collections::HashMap<Uuid, shared::job::Job> =
+        jobs.into_iter().map(|j| (j.id, j)).collect();
+    for id in ids {
+        let Some(watched) = state.watched.get(id) else { continue };
+        match found.remove(id) {
+            Some(job) => {
+                let job = Arc::new(job);
+                watched.tx.send_if_modified(|latest| {
+                    let same =
+                        matches!(latest, Latest::Job(old) if old.updated_at == job.updated_at);
+                    if !same {
+                        *latest = Latest::Job(job.clone());
+                    }
+                    !same
+                });
+            }
+            None => {
+                watched.tx.send_replace(Latest::Gone);
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The time limits every request runs under, and the middleware that enforces the ones that
+//! belong to the router (the connection-level ones are in the accept loop).
+
+use std::time::Duration;
+
+use axum::{
+    extract::{Request, State},
+    http::StatusCode,
+    middleware::Next,
+    response::Response,
+};
+use shared::config::{ConfigError, Env, seconds, settings::*};
+
+use crate::error::problem_response;
+
+/// Per-connection and per-request bounds (`HTTP_*` settings).
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// Headers of a request must arrive within this (also the idle keep-alive limit).
+    pub header_timeout: Duration,
+    /// A request body must arrive within this.
+    pub body_timeout: Duration,
+    /// A handler must produce its response head within this (streams then run on their own
+    /// limits: a download while bytes move, an SSE stream until `SSE_MAX_LIFETIME_S`).
+    pub request_timeout: Duration,
+    /// A connection where no byte moves either way for this long is closed.
+    pub stall_timeout: Duration,
+    pub max_connections: usize,
+}
+
+/// SSE streams send a comment this often, so that a live stream never looks stalled.
+pub const SSE_HEARTBEAT: Duration = Duration::from_secs(10);
+
+impl HttpLimits {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let limits = Self {
+            header_timeout: seconds(env, &HTTP_HEADER_TIMEOUT_S)?,
+            body_timeout: seconds(env, &HTTP_BODY_TIMEOUT_S)?,
+            request_timeout: seconds(env, &HTTP_REQUEST_TIMEOUT_S)?,
+            stall_timeout: seconds(env, &HTTP_STALL_TIMEOUT_S)?,
+            max_connections: env.parse(&HTTP_MAX_CONNECTIONS)?,
+        };
+        let floor = limits.request_timeout.max(SSE_HEARTBEAT);
+        if limits.stall_timeout <= floor {
+            return Err(ConfigError::invalid(
+                &HTTP_STALL_TIMEOUT_S,
+                &limits.stall_timeout.as_secs(),
+                &format!(
+                    "more than HTTP_REQUEST_TIMEOUT_S and the {}s SSE heartbeat",
+                    SSE_HEARTBEAT.as_secs()
+                ),
+            ));
+        }
+        if limits.body_timeout >= limits.request_timeout {
+            return Err(ConfigError::invalid(
+                &HTTP_BODY_TIMEOUT_S,
+                &limits.body_timeout.as_secs(),
+                "less than HTTP_REQUEST_TIMEOUT_S (a slow body gets 408, not 503)",
+            ));
+        }
+        if limits.max_connections == 0 {
+            return Err(ConfigError::invalid(&HTTP_MAX_CONNECTIONS, &0, "at least 1"));
+        }
+        Ok(limits)
+    }
+}
+
+impl Default for HttpLimits {
+    /// The documented defaults (what `from_env` gives with nothing set).
+    fn default() -> Self {
+        Self::from_env(&Env::default()).expect("the defaults are valid")
+    }
+}
+
+/// The body timeout, for the extractors that read bodies.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+
+/// Answers 503 when a handler takes longer than `HTTP_REQUEST_TIMEOUT_S` to start its
+/// response, and hands the body timeout to the extractors.
+pub async fn enforce(State(limits): State<HttpLimits>, mut req: Request, next: Next) -> Response {
+    req.extensions_mut().insert(BodyTimeout(limits.body_timeout));
+    match tokio::time::timeout(limits.request_timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            metrics::counter!("tradeforge_http_request_timeouts_total").increment(1);
+            problem_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                format!(
+                    "the request took longer than {}s (HTTP_REQUEST_TIMEOUT_S); retry shortly",
+                    limits.request_timeout.as_secs()
+                ),
+            )
+        }
+    }
+}
