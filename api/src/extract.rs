@@ -7,10 +7,14 @@ use axum::{
 };
 use serde_json::Value;
 
-use crate::{error::ApiError, server::limits::BodyTimeout};
+use crate::{error::ApiError, offload, server::limits::BodyTimeout};
 
-/// A JSON object body: checks the content type, the size limit and the syntax.
-pub struct JsonBody(pub Value);
+/// A JSON body: checks the content type, the size limit, the body timeout and the syntax.
+pub struct JsonBody {
+    pub value: Value,
+    /// Its size in bytes, to decide whether more work on it belongs off the async workers.
+    pub size: usize,
+}
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
@@ -51,14 +55,17 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             };
             ApiError::field(status, "body", message)
         })?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::field(
-                StatusCode::BAD_REQUEST,
-                "body",
-                format!("malformed JSON at line {} column {}: {e}", e.line(), e.column()),
-            )
-        })?;
-        Ok(JsonBody(value))
+        let size = bytes.len();
+        let value = offload::if_large(size, move || serde_json::from_slice::<Value>(&bytes))
+            .await
+            .map_err(|e| {
+                ApiError::field(
+                    StatusCode::BAD_REQUEST,
+                    "body",
+                    format!("malformed JSON at line {} column {}: {e}", e.line(), e.column()),
+                )
+            })?;
+        Ok(JsonBody { value, size })
     }
 }
 

@@ -5,6 +5,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod metrics;
+pub mod offload;
 pub mod openapi;
 pub mod routes;
 pub mod server;

@@ -107,9 +107,9 @@ async fn insert_loop(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Pending>>>, push
             }
             batch
         };
-        let (jobs, replies): (Vec<NewJob>, Vec<_>) =
+        let (mut jobs, replies): (Vec<NewJob>, Vec<_>) =
             batch.into_iter().map(|p| (p.job, p.reply)).unzip();
-        let outcomes = insert_isolated(&mut db, &jobs).await;
+        let outcomes = insert_isolated(&mut db, &mut jobs).await;
         for kind in JobKind::ALL {
             let messages: Vec<_> = jobs
                 .iter()
@@ -131,7 +131,10 @@ async fn insert_loop(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Pending>>>, push
 /// Inserts the batch in one statement. If Postgres refuses it for anything but being
 /// unavailable, one row is to blame: each job is then inserted on its own, so that a row
 /// Postgres cannot take fails only its own request. Outcomes are in `jobs` order.
-async fn insert_isolated(db: &mut HeldConnection, jobs: &[NewJob]) -> Vec<Result<Job, ApiError>> {
+async fn insert_isolated(
+    db: &mut HeldConnection,
+    jobs: &mut [NewJob],
+) -> Vec<Result<Job, ApiError>> {
     let error = match insert(db, jobs).await {
         Ok(stored) => return stored.into_iter().map(Ok).collect(),
         Err(e) => e,
@@ -142,7 +145,7 @@ async fn insert_isolated(db: &mut HeldConnection, jobs: &[NewJob]) -> Vec<Result
     }
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let outcome = insert(db, std::slice::from_ref(job)).await;
+        let outcome = insert(db, std::slice::from_mut(job)).await;
         outcomes.push(match outcome {
             Ok(mut stored) => Ok(stored.pop().expect("one row inserted")),
             Err(e) => {
@@ -154,7 +157,7 @@ async fn insert_isolated(db: &mut HeldConnection, jobs: &[NewJob]) -> Vec<Result
     outcomes
 }
 
-async fn insert(db: &mut HeldConnection, jobs: &[NewJob]) -> Result<Vec<Job>, sqlx::Error> {
+async fn insert(db: &mut HeldConnection, jobs: &mut [NewJob]) -> Result<Vec<Job>, sqlx::Error> {
     let inserted = match db.get().await {
         Ok(conn) => jobs::insert_batch(conn, jobs).await,
         Err(e) => Err(e),

@@ -222,3 +222,37 @@ async fn a_finished_job_cannot_be_cancelled() {
     let r = api.post(&format!("/jobs/{id}/cancel")).await;
     assert_eq!(r.status(), 409);
 }
+
+#[tokio::test]
+async fn a_list_shows_input_summaries_and_a_job_its_whole_input() {
+    let api = spawn_api().await;
+    let bars: Vec<Value> = (0..2000)
+        .map(|i| {
+            let day = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(i);
+            json!({"time": day.to_string(), "open": 10, "high": 11, "low": 9, "close": 10.5})
+        })
+        .collect();
+    let training = json!({"kind": "training", "input": {"symbol": "SYN", "model": "nhits",
+        "horizon": 5, "max_steps": 10, "data": {"source": "inline", "bars": bars}}});
+    let big = api.submit(&training).await;
+    let small = api
+        .submit(&json!({"kind": "analysis", "input": {"task": "journal", "text": "short"}}))
+        .await;
+
+    let page: Value = api.get("/jobs").await.json().await.unwrap();
+    let listed = page["jobs"].as_array().unwrap();
+    let (newest, oldest) = (&listed[0], &listed[1]);
+    assert_eq!(newest["id"], small["id"]);
+    assert_eq!(newest["input_summarized"], false);
+    assert_eq!(newest["input"], json!({"task": "journal", "text": "short"}));
+    assert_eq!(oldest["input_summarized"], true);
+    assert_eq!(
+        oldest["input"]["data"],
+        json!({"source": "inline", "bar_count": 2000, "from": "2000-01-01", "to": "2005-06-22"})
+    );
+    assert_eq!(oldest["url"], format!("/jobs/{}", big["id"].as_str().unwrap()));
+    assert!(oldest.get("result").is_none(), "results are not listed");
+
+    let whole: Value = api.get(oldest["url"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(whole["input"]["data"]["bars"].as_array().unwrap().len(), 2000);
+}

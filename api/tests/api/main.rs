@@ -1,6 +1,9 @@
 //! API integration tests: the real router on port 0 against real Postgres and Redis.
 
+mod artifacts;
+mod events;
 mod helpers;
 mod jobs;
+mod limits;
 mod operations;
 mod validation;

@@ -28,9 +28,12 @@ pub struct NewJob {
 /// Inserts many jobs in one statement and one commit (the API batches concurrent requests so
 /// that one fsync covers them all). Returns the stored jobs in input order. `db` is the pool or
 /// a connection the caller holds.
+///
+/// Inputs can be a megabyte each: Postgres does not send them back, and on success each is
+/// moved from `jobs` into its returned job (leaving `null` behind) rather than copied.
 pub async fn insert_batch(
     db: impl PgExecutor<'_>,
-    jobs: &[NewJob],
+    jobs: &mut [NewJob],
 ) -> Result<Vec<Job>, sqlx::Error> {
     let ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
     let kinds: Vec<&str> = jobs.iter().map(|j| j.kind.as_str()).collect();
@@ -47,7 +50,8 @@ pub async fn insert_batch(
          FROM UNNEST($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::int[],
                      $7::text[])
               AS t(id, kind, input, summary, symbol, max_attempts, task_id)
-         RETURNING {JOB_COLUMNS}"
+         RETURNING {}",
+        JOB_COLUMNS.replacen("input", "'null'::jsonb AS input", 1)
     );
     let rows: Vec<JobRow> = sqlx::query_as(&sql)
         .bind(&ids)
@@ -61,7 +65,14 @@ pub async fn insert_batch(
         .await?;
     let mut by_id: std::collections::HashMap<Uuid, Job> =
         rows.into_iter().map(Job::from).map(|j| (j.id, j)).collect();
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    Ok(jobs
+        .iter_mut()
+        .filter_map(|new| {
+            let mut job = by_id.remove(&new.id)?;
+            job.input = std::mem::take(&mut new.input);
+            Some(job)
+        })
+        .collect())
 }
 
 pub enum IdempotentInsert {

@@ -19,6 +19,7 @@ pub(crate) mod training;
 mod walk;
 
 pub use cost::TrainingCost;
+pub use summary::summarize_input;
 pub use training::TrainingInput;
 use walk::Fields;
 
@@ -159,7 +160,8 @@ fn parse_analysis(
 
 /// Re-exported so the training parser can validate its data source the same way.
 pub(crate) fn data_source(value: &Value, path: &str) -> Result<DataSource, FieldError> {
-    let source: DataSource = serde_json::from_value(value.clone())
+    // From the borrowed value: inline bars can be a megabyte, not worth copying first.
+    let source = DataSource::deserialize(value)
         .map_err(|e| FieldError::new(path, format!("invalid data source: {e}")))?;
     source.validate().map_err(|e| e.within(path))?;
     Ok(source)

@@ -178,10 +178,32 @@ fn interpret(response: &ChatResponse, schema: &JsonSchema) -> Result<Value, Stri
     } else {
         ""
     };
-    let value: Value = serde_json::from_str(&response.message.content)
+    let mut value: Value = serde_json::from_str(&response.message.content)
         .map_err(|e| format!("the reply is not valid JSON ({e}){cut_off}"))?;
     schema.check(&value).map_err(|violations| format!("{violations}{cut_off}"))?;
+    keep_declared(&mut value, schema.value());
     Ok(value)
+}
+
+/// Drops every object member the schema does not declare: a model may add fields (a hundred
+/// kilobytes of them), which would otherwise be stored with the result and shown to users.
+pub(crate) fn keep_declared(value: &mut Value, schema: &Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+                map.retain(|key, _| properties.contains_key(key));
+                for (key, member) in map.iter_mut() {
+                    keep_declared(member, &properties[key]);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                items.iter_mut().for_each(|item| keep_declared(item, item_schema));
+            }
+        }
+        _ => {}
+    }
 }
 
 fn repair_instruction(detail: &str) -> String {

@@ -4,5 +4,6 @@
 mod analysis;
 mod faults;
 mod helpers;
+mod limits;
 mod queue;
 mod training;

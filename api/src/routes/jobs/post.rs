@@ -1,19 +1,20 @@
 //! `POST /jobs`: validate, insert durably, enqueue, answer 202.
 
 use axum::{
-    Json,
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use shared::{
+    config::CommonConfig,
     db::jobs::{IdempotentInsert, NewJob},
-    job::{Job, JobSpec, parse_submission},
+    job::{Job, JobSpec, parse_submission, summarize_input},
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, extract::JsonBody, state::AppState};
+use crate::{error::ApiError, extract::JsonBody, offload, state::AppState};
 
 /// Submit a job.
 ///
@@ -34,34 +35,25 @@ use crate::{error::ApiError, extract::JsonBody, state::AppState};
 pub async fn create_job(
     State(state): State<AppState>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let spec = parse_submission(&body, chrono::Utc::now().date_naive())?;
-    if let JobSpec::Training(training) = &spec {
-        training
-            .check_budget(state.config.common.max_training_flops)
-            .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "input", e))?;
-    }
-    let job = NewJob {
-        id: Uuid::now_v7(),
-        kind: spec.kind(),
-        input: spec.to_input_json(),
-        input_summary: spec.summary(),
-        symbol: spec.symbol().map(|s| s.as_str().to_owned()),
-        max_attempts: state.config.common.max_attempts,
-        queue_task_id: None,
-    };
-    let Some(key) = idempotency_key(&headers)? else {
+    let key = idempotency_key(&headers)?;
+    let (size, config) = (body.size, state.config.common.clone());
+    let (spec, job) = offload::if_large(size, move || prepare(&body.value, &config)).await?;
+    let Some(key) = key else {
         let job = state.submitter.submit(job).await?;
         state.metrics.submitted(job.kind);
-        return Ok(respond(StatusCode::ACCEPTED, job));
+        return Ok(respond(StatusCode::ACCEPTED, job, size).await);
     };
-    match state.submitter.submit_idempotent(job, &key, &request_hash(&spec)).await? {
+    let hash = offload::if_large(size, move || request_hash(&spec)).await;
+    match state.submitter.submit_idempotent(job, &key, &hash).await? {
         IdempotentInsert::Created(job) => {
             state.metrics.submitted(job.kind);
-            Ok(respond(StatusCode::ACCEPTED, job))
+            Ok(respond(StatusCode::ACCEPTED, job, size).await)
         }
-        IdempotentInsert::Existing { job, same_request: true } => Ok(respond(StatusCode::OK, job)),
+        IdempotentInsert::Existing { job, same_request: true } => {
+            Ok(respond(StatusCode::OK, job, size).await)
+        }
         IdempotentInsert::Existing { job, same_request: false } => Err(ApiError::field(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Idempotency-Key",
@@ -70,10 +62,37 @@ pub async fn create_job(
     }
 }
 
-fn respond(status: StatusCode, job: Job) -> Response {
+/// Validates the body and builds the row: all the CPU work of a submission, in one place so
+/// that a large body can be handled off the async workers.
+fn prepare(body: &Value, config: &CommonConfig) -> Result<(JobSpec, NewJob), ApiError> {
+    let spec = parse_submission(body, chrono::Utc::now().date_naive())?;
+    if let JobSpec::Training(training) = &spec {
+        training
+            .check_budget(config.max_training_flops)
+            .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "input", e))?;
+    }
+    let input = spec.to_input_json();
+    let job = NewJob {
+        id: Uuid::now_v7(),
+        kind: spec.kind(),
+        input_summary: summarize_input(&input),
+        input,
+        symbol: spec.symbol().map(|s| s.as_str().to_owned()),
+        max_attempts: config.max_attempts,
+        queue_task_id: None,
+    };
+    Ok((spec, job))
+}
+
+/// The job as the answer, serialised off the async workers when its input is large.
+async fn respond(status: StatusCode, job: Job, size: usize) -> Response {
     let location =
         HeaderValue::from_str(&format!("/jobs/{}", job.id)).expect("uuid is a valid header");
-    (status, [(header::LOCATION, location)], Json(job)).into_response()
+    let body =
+        offload::if_large(size, move || serde_json::to_vec(&job).expect("jobs serialise")).await;
+    let content_type = HeaderValue::from_static("application/json");
+    (status, [(header::LOCATION, location), (header::CONTENT_TYPE, content_type)], body)
+        .into_response()
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

@@ -4,48 +4,41 @@
 //!
 //! The migration that added `jobs.input_summary` applies the same rule in SQL to older rows.
 
-use serde_json::{Value, json};
-
-use super::{AnalysisInput, JobSpec};
-use crate::market::DataSource;
+use serde_json::{Map, Value, json};
 
 /// Texts longer than this many characters are cut in summaries.
 pub const SUMMARY_TEXT_CHARS: usize = 200;
 
-impl JobSpec {
-    /// The input as a list shows it, or `None` when it is short enough to show whole.
-    pub fn summary(&self) -> Option<Value> {
-        let mut input = self.to_input_json();
-        let mut cut = false;
-        for key in ["text", "context", "question"] {
-            if let Some(Value::String(text)) = input.get_mut(key)
-                && text.chars().count() > SUMMARY_TEXT_CHARS
+/// The stored input (`JobSpec::to_input_json`) as a list shows it, or `None` when it is short
+/// enough to show whole. Reads the input without copying its bars.
+pub fn summarize_input(input: &Value) -> Option<Value> {
+    let map = input.as_object()?;
+    let mut summary = Map::with_capacity(map.len());
+    let mut cut = false;
+    for (key, value) in map {
+        let short = match (key.as_str(), value) {
+            ("text" | "context" | "question", Value::String(text))
+                if text.chars().count() > SUMMARY_TEXT_CHARS =>
             {
                 let mut short: String = text.chars().take(SUMMARY_TEXT_CHARS).collect();
                 short.push('…');
-                *text = short;
-                cut = true;
+                Some(Value::String(short))
             }
-        }
-        if let Some(DataSource::Inline { bars }) = self.data() {
-            input["data"] = json!({
-                "source": "inline",
-                "bar_count": bars.len(),
-                "from": bars.first().map(|b| b.time),
-                "to": bars.last().map(|b| b.time),
-            });
-            cut = true;
-        }
-        cut.then_some(input)
+            ("data", data) if data["source"] == "inline" => {
+                let bars = data["bars"].as_array().map_or(&[][..], Vec::as_slice);
+                Some(json!({
+                    "source": "inline",
+                    "bar_count": bars.len(),
+                    "from": bars.first().map(|b| &b["time"]),
+                    "to": bars.last().map(|b| &b["time"]),
+                }))
+            }
+            _ => None,
+        };
+        cut |= short.is_some();
+        summary.insert(key.clone(), short.unwrap_or_else(|| value.clone()));
     }
-
-    fn data(&self) -> Option<&DataSource> {
-        match self {
-            JobSpec::Analysis(AnalysisInput::Market(m)) => m.data.as_ref(),
-            JobSpec::Analysis(AnalysisInput::Journal(_)) => None,
-            JobSpec::Training(t) => t.data.as_ref(),
-        }
-    }
+    cut.then_some(Value::Object(summary))
 }
 
 #[cfg(test)]
@@ -55,14 +48,15 @@ mod tests {
     use super::*;
     use crate::job::parse_submission;
 
-    fn spec(body: Value) -> JobSpec {
-        parse_submission(&body, chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap()
+    fn summary(body: Value) -> Option<Value> {
+        let spec = parse_submission(&body, chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        summarize_input(&spec.unwrap().to_input_json())
     }
 
     #[test]
     fn short_inputs_are_shown_whole() {
-        let s = spec(json!({"kind": "analysis", "input": {"task": "journal", "text": "short"}}));
-        assert_eq!(s.summary(), None);
+        let s = summary(json!({"kind": "analysis", "input": {"task": "journal", "text": "short"}}));
+        assert_eq!(s, None);
     }
 
     #[test]
@@ -70,9 +64,9 @@ mod tests {
         let bars: Vec<Value> = (1..=9)
             .map(|d| json!({"time": format!("2024-01-0{d}"), "open": 1, "high": 2, "low": 0.5, "close": 1.5}))
             .collect();
-        let s = spec(json!({"kind": "analysis", "input": {"task": "market", "symbol": "X",
-            "date": "2024-02-01", "question": "q".repeat(500), "data": {"source": "inline", "bars": bars}}}));
-        let summary = s.summary().unwrap();
+        let summary = summary(json!({"kind": "analysis", "input": {"task": "market", "symbol": "X",
+            "date": "2024-02-01", "question": "q".repeat(500), "data": {"source": "inline", "bars": bars}}}))
+        .unwrap();
         assert_eq!(
             summary["data"],
             json!({"source": "inline", "bar_count": 9, "from": "2024-01-01", "to": "2024-01-09"})

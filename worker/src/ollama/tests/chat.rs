@@ -181,3 +181,23 @@ fn urls_that_are_not_http_are_rejected_at_construction() {
     let client = OllamaClient::new("http://ollama:11434/", Duration::from_secs(1)).unwrap();
     assert_eq!(client.base_url(), "http://ollama:11434");
 }
+
+#[tokio::test]
+async fn credentials_in_the_url_never_appear_in_errors() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let url = format!("http://admin:s3cret@{closed}");
+    let client = OllamaClient::new(&url, Duration::from_secs(2)).unwrap();
+    assert_eq!(client.base_url(), format!("http://admin:***@{closed}"));
+    let unreachable = client.list_models().await.unwrap_err().to_string();
+    assert!(!unreachable.contains("s3cret") && unreachable.contains("admin:***@"), "{unreachable}");
+
+    let double = OllamaDouble::start().await;
+    let url = double.url().replace("http://", "http://admin:s3cret@");
+    let client = OllamaClient::new(&url, Duration::from_secs(2)).unwrap();
+    let mut chat = structured_chat();
+    chat.model = "no-such-model:1b".into();
+    let missing = client.chat(&chat).await.unwrap_err().to_string();
+    assert!(!missing.contains("s3cret"), "{missing}");
+    let invalid = OllamaClient::new("ftp://admin:s3cret@x", Duration::from_secs(1)).unwrap_err();
+    assert!(!invalid.to_string().contains("s3cret"), "{invalid}");
+}

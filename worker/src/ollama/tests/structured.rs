@@ -137,3 +137,19 @@ fn violations_name_their_json_path() {
     let top = schema.check(&json!([])).unwrap_err();
     assert!(top.starts_with("at the top level:"), "{top}");
 }
+
+#[tokio::test]
+async fn fields_the_schema_does_not_declare_are_dropped_from_the_reply() {
+    let double = OllamaDouble::start().await;
+    let padding = "x".repeat(100_000);
+    double.reply_next_chat(
+        json!({"decision": "BUY", "confidence": 0.5, "rationale": "r", "risks": ["a"],
+               "padding": padding, "nested": {"deep": [1, 2, 3]}})
+        .to_string(),
+    );
+    let reply = chat_structured(&client(&double), &request()).await.expect("a reply");
+    assert_eq!(
+        reply.value,
+        json!({"decision": "BUY", "confidence": 0.5, "rationale": "r", "risks": ["a"]})
+    );
+}
