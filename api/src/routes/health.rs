@@ -12,15 +12,32 @@ use serde_json::json;
 
 use crate::{error::problem_response, state::AppState};
 
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the answer's shape
+struct Health {
+    /// Always `ok`.
+    status: String,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the answer's shape
+struct Readiness {
+    /// `ok`.
+    postgres: String,
+    /// `ok`.
+    redis: String,
+}
+
 /// Liveness: the process serves HTTP.
-#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "alive")))]
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "alive", body = inline(Health))))]
 pub async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// Readiness: Postgres and Redis both answer within 2 s; 503 naming the one that does not.
 #[utoipa::path(get, path = "/ready", tag = "operations", responses(
-    (status = 200, description = "Postgres and Redis reachable"),
+    (status = 200, description = "Postgres and Redis reachable", body = inline(Readiness)),
     (status = 503, description = "a dependency is unreachable", body = crate::error::Problem)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
     let limit = Duration::from_secs(2);

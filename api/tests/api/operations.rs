@@ -109,6 +109,24 @@ async fn the_openapi_document_describes_every_route() {
     ] {
         assert!(doc["paths"].get(path).is_some(), "missing {path}");
     }
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let types: Vec<_> = response["content"].as_object().unwrap().keys().collect();
+                    assert_eq!(types, ["application/problem+json"], "{method} {path} {status}");
+                }
+            }
+            if path.contains("{id}") {
+                let id =
+                    operation["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "id");
+                assert_eq!(id.unwrap()["schema"]["format"], "uuid", "{method} {path}");
+                assert!(operation["responses"].get("400").is_some(), "{method} {path}: 400");
+            }
+        }
+    }
+    let submit = &doc["components"]["schemas"]["SubmitJob"];
+    assert_eq!(submit["oneOf"].as_array().unwrap().len(), 3, "{submit}");
     let docs = api.get("/docs").await;
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("/openapi.json"));

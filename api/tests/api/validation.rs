@@ -141,3 +141,20 @@ async fn malformed_job_ids_are_bad_requests_and_unknown_ones_not_found() {
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 }
+
+#[tokio::test]
+async fn an_idempotency_key_must_be_one_printable_ascii_header() {
+    let api = spawn_api().await;
+    let body = market("GOOG", "2010-06-01");
+    let post = |keys: Vec<&'static str>| {
+        let mut request = api.client.post(format!("{}/jobs", api.base)).json(&body);
+        for key in keys {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send()
+    };
+    for keys in [vec!["a\tb"], vec![&*"k".repeat(256).leak()], vec!["a", "b"]] {
+        assert_problem(post(keys.clone()).await.unwrap(), 400, "Idempotency-Key").await;
+    }
+    assert_eq!(post(vec!["order 42"]).await.unwrap().status(), 202);
+}

@@ -6,9 +6,11 @@ use chrono::NaiveDate;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-static SYMBOL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Z0-9.\-=^]{1,15}$").unwrap());
-static MODEL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,99}$").unwrap());
+/// The patterns are also the OpenAPI document's (`job::submission_schema`).
+pub(crate) const SYMBOL_PATTERN: &str = r"^[A-Z0-9.\-=^]{1,15}$";
+pub(crate) const MODEL_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,99}$";
+static SYMBOL: LazyLock<Regex> = LazyLock::new(|| Regex::new(SYMBOL_PATTERN).unwrap());
+static MODEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(MODEL_PATTERN).unwrap());
 
 /// A ticker such as `NVDA`, `BRK.B`, `EURUSD=X` or `^GSPC`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

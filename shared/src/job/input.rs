@@ -13,12 +13,14 @@ use crate::field_error::FieldError;
 use crate::market::DataSource;
 
 pub(crate) mod cost;
+mod schema;
 mod storable;
 mod summary;
 pub(crate) mod training;
 mod walk;
 
 pub use cost::TrainingCost;
+pub use schema::submission_schema;
 pub use summary::summarize_input;
 pub use training::TrainingInput;
 use walk::Fields;
@@ -158,11 +160,46 @@ fn parse_analysis(
     Ok(parsed)
 }
 
-/// Re-exported so the training parser can validate its data source the same way.
+/// Parses and checks `input.data` (shared with the training parser). Inline bars are read
+/// from the borrowed JSON, one by one, so that an error names the bar and its field
+/// (`input.data.bars[3].time`) and a megabyte of bars is never copied first.
 pub(crate) fn data_source(value: &Value, path: &str) -> Result<DataSource, FieldError> {
-    // From the borrowed value: inline bars can be a megabyte, not worth copying first.
-    let source = DataSource::deserialize(value)
-        .map_err(|e| FieldError::new(path, format!("invalid data source: {e}")))?;
+    let Value::Object(map) = value else {
+        return Err(FieldError::new(
+            path,
+            format!("expected an object, got {}", walk::kind_of(value)),
+        ));
+    };
+    let mut f = Fields::new(map, path);
+    let source = match f.required_str("source")? {
+        "csv" => DataSource::Csv { path: f.required_str("path")?.to_owned() },
+        "inline" => {
+            let raw = f.required("bars")?;
+            let Value::Array(items) = raw else {
+                let got = walk::kind_of(raw);
+                return Err(f.error("bars", format!("expected an array of bars, got {got}")));
+            };
+            let bars = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    serde_path_to_error::deserialize(item).map_err(|e| {
+                        let inner = e.path().to_string();
+                        let at = if inner == "." { String::new() } else { format!(".{inner}") };
+                        f.error(&format!("bars[{i}]{at}"), e.into_inner().to_string())
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            DataSource::Inline { bars }
+        }
+        other => {
+            return Err(f.error(
+                "source",
+                format!("unknown source {other:?}: expected \"csv\" or \"inline\""),
+            ));
+        }
+    };
+    f.deny_unknown()?;
     source.validate().map_err(|e| e.within(path))?;
     Ok(source)
 }

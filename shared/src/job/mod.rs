@@ -7,7 +7,7 @@ mod record;
 pub use fields::{IsoDate, ModelName, Symbol};
 pub use input::{
     AnalysisInput, JobSpec, JournalInput, MarketInput, TrainingCost, TrainingInput,
-    parse_submission, summarize_input,
+    parse_submission, submission_schema, summarize_input,
 };
 pub use record::{Job, JobSummary, Progress};
 

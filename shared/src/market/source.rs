@@ -9,7 +9,7 @@ use crate::field_error::FieldError;
 /// The most bars a request may carry inline (about 3 MB of JSON); more belongs in a CSV file.
 pub const MAX_INLINE_BARS: usize = 50_000;
 
-/// Longest accepted `path`, in bytes.
+/// Longest accepted `path`, in characters.
 const MAX_PATH_LEN: usize = 255;
 
 /// The market data of a job: `{"source":"csv","path":"GOOG.csv"}` or
@@ -31,7 +31,7 @@ impl DataSource {
     /// data object: `path`, `bars`, `bars[3].close`, `bars[3].time`.
     ///
     /// A `path` must be a relative, `/`-separated path to a `.csv` file (any case) inside
-    /// `DATA_DIR`: not empty, at most 255 bytes, no leading `/`, no `..` segment, no `\` or
+    /// `DATA_DIR`: not empty, at most 255 characters, no leading `/`, no `..` segment, no `\` or
     /// `:` (Windows separators and drive letters, URLs) and no control characters. The `.csv`
     /// rule keeps other files an operator keeps in `DATA_DIR` out of reach.
     ///
@@ -51,8 +51,8 @@ pub(crate) fn check_relative_csv_path(path: &str) -> Result<(), String> {
     if path.trim().is_empty() {
         return Err("must not be empty".into());
     }
-    if path.len() > MAX_PATH_LEN {
-        return Err(format!("must be at most {MAX_PATH_LEN} bytes"));
+    if path.chars().count() > MAX_PATH_LEN {
+        return Err(format!("must be at most {MAX_PATH_LEN} characters"));
     }
     if path.chars().any(char::is_control) {
         return Err("must not contain control characters".into());

@@ -13,11 +13,13 @@ use crate::{error::ApiError, state::AppState};
 /// Cancel a job: a queued job is cancelled at once (200); a running one is asked to stop at its
 /// next step (202, `cancel_requested: true`). A finished job cannot be cancelled (409).
 #[utoipa::path(post, path = "/jobs/{id}/cancel", tag = "jobs",
-    params(("id" = String, Path, description = "job id")),
+    params(("id" = uuid::Uuid, Path, description = "job id")),
     responses((status = 200, description = "cancelled", body = Job),
               (status = 202, description = "running; cancellation requested", body = Job),
-              (status = 404, body = crate::error::Problem),
-              (status = 409, description = "already finished", body = crate::error::Problem)))]
+              (status = 400, description = "malformed id", body = crate::error::Problem),
+              (status = 404, description = "no such job", body = crate::error::Problem),
+              (status = 409, description = "already finished", body = crate::error::Problem),
+              (status = 503, description = "the database is unavailable, or the request timed out", body = crate::error::Problem)))]
 pub async fn cancel_job(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -10,8 +10,11 @@ use crate::{error::ApiError, state::AppState};
 
 /// A job: status, progress, attempts, input, and its result or error.
 #[utoipa::path(get, path = "/jobs/{id}", tag = "jobs",
-    params(("id" = String, Path, description = "job id")),
-    responses((status = 200, body = Job), (status = 404, body = crate::error::Problem)))]
+    params(("id" = uuid::Uuid, Path, description = "job id")),
+    responses((status = 200, description = "the job", body = Job),
+              (status = 400, description = "malformed id", body = crate::error::Problem),
+              (status = 404, description = "no such job", body = crate::error::Problem),
+              (status = 503, description = "the database is unavailable, or the request timed out", body = crate::error::Problem)))]
 pub async fn get_job(
     State(state): State<AppState>,
     Path(id): Path<String>,

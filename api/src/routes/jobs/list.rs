@@ -4,7 +4,7 @@ use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
 use shared::{
     db::jobs::{self, ListFilter},
-    job::{JobSummary, Symbol},
+    job::{JobKind, JobStatus, JobSummary, Symbol},
 };
 use utoipa::ToSchema;
 
@@ -26,12 +26,14 @@ pub struct JobPage {
 /// List jobs, newest first.
 #[utoipa::path(get, path = "/jobs", tag = "jobs",
     params(
-        ("status" = Option<String>, Query, description = "queued, running, succeeded, failed or cancelled"),
-        ("kind" = Option<String>, Query, description = "analysis or training"),
-        ("symbol" = Option<String>, Query),
-        ("limit" = Option<i64>, Query, description = "1..=100, default 20"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
-    responses((status = 200, body = JobPage), (status = 400, body = crate::error::Problem)))]
+        ("status" = Option<JobStatus>, Query, description = "only jobs in this status"),
+        ("kind" = Option<JobKind>, Query, description = "only jobs of this kind"),
+        ("symbol" = Option<String>, Query, description = "only jobs on this symbol", pattern = r"^[A-Z0-9.\-=^]{1,15}$"),
+        ("limit" = Option<i64>, Query, description = "jobs per page, default 20", minimum = 1, maximum = 100),
+        ("cursor" = Option<uuid::Uuid>, Query, description = "next_cursor of the previous page")),
+    responses((status = 200, description = "a page of jobs, newest first", body = JobPage),
+              (status = 400, description = "an unknown, repeated or malformed query parameter", body = crate::error::Problem),
+              (status = 503, description = "the database is unavailable, or the request timed out", body = crate::error::Problem)))]
 pub async fn list_jobs(
     State(state): State<AppState>,
     QueryPairs(params): QueryPairs,
@@ -51,7 +53,10 @@ fn parse_filter(params: &[(String, String)]) -> Result<ListFilter, ApiError> {
         ApiError::field(StatusCode::BAD_REQUEST, format!("query.{name}"), msg)
     };
     let mut filter = ListFilter { limit: DEFAULT_LIMIT, ..ListFilter::default() };
-    for (name, value) in params {
+    for (i, (name, value)) in params.iter().enumerate() {
+        if params[..i].iter().any(|(earlier, _)| earlier == name) {
+            return Err(bad(name, "is given more than once".into()));
+        }
         match name.as_str() {
             "status" => filter.status = Some(value.parse().map_err(|e| bad(name, e))?),
             "kind" => filter.kind = Some(value.parse().map_err(|e| bad(name, e))?),

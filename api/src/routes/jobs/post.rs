@@ -23,15 +23,19 @@ use crate::{error::ApiError, extract::JsonBody, offload, state::AppState};
 /// `Idempotency-Key` header, repeating the same request returns the same job.
 #[utoipa::path(post, path = "/jobs", tag = "jobs",
     request_body(content = crate::openapi::SubmitJob, content_type = "application/json"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries of this request safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries of this request safe: 1-255 visible ASCII characters",
+             min_length = 1, max_length = 255, pattern = r"^[!-~](?:[ -~]*[!-~])?$")),
     responses(
-        (status = 202, description = "accepted; poll the Location", body = Job),
-        (status = 200, description = "the job of an earlier request with the same Idempotency-Key", body = Job),
-        (status = 400, description = "malformed JSON", body = crate::error::Problem),
-        (status = 413, description = "body too large", body = crate::error::Problem),
-        (status = 415, description = "not JSON", body = crate::error::Problem),
-        (status = 422, description = "invalid field (named in `field`)", body = crate::error::Problem),
-        (status = 503, description = "the database is unavailable", body = crate::error::Problem)))]
+        (status = 202, description = "accepted; poll the Location", body = Job,
+            headers(("location" = String, description = "/jobs/{id}"))),
+        (status = 200, description = "the job of an earlier request with the same Idempotency-Key", body = Job,
+            headers(("location" = String, description = "/jobs/{id}"))),
+        (status = 400, description = "malformed JSON or Idempotency-Key", body = crate::error::Problem),
+        (status = 408, description = "the body did not arrive within HTTP_BODY_TIMEOUT_S", body = crate::error::Problem),
+        (status = 413, description = "body over MAX_BODY_BYTES", body = crate::error::Problem),
+        (status = 415, description = "not application/json", body = crate::error::Problem),
+        (status = 422, description = "an invalid field (named in `field`), a rule across fields, a training over MAX_TRAINING_FLOPS, or an Idempotency-Key used with another body", body = crate::error::Problem),
+        (status = 503, description = "the database is unavailable, or the request timed out", body = crate::error::Problem)))]
 pub async fn create_job(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -95,16 +99,26 @@ async fn respond(status: StatusCode, job: Job, size: usize) -> Response {
         .into_response()
 }
 
+/// The `Idempotency-Key` header: 1-255 printable ASCII characters, no space at either end (the
+/// documented pattern `^[!-~](?:[ -~]*[!-~])?$`; tabs and other control characters are refused).
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let key = value.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 255);
-    key.map(|k| Some(k.to_owned())).ok_or_else(|| {
-        ApiError::field(
+    let mut values = headers.get_all("idempotency-key").iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    let bytes = value.as_bytes();
+    let printable = |b: &u8| (b' '..=b'~').contains(b);
+    let valid = values.next().is_none()
+        && (1..=255).contains(&bytes.len())
+        && bytes.iter().all(printable)
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ');
+    if !valid {
+        return Err(ApiError::field(
             StatusCode::BAD_REQUEST,
             "Idempotency-Key",
-            "expected 1-255 visible ASCII characters",
-        )
-    })
+            "expected one header of 1-255 printable ASCII characters, no space at either end",
+        ));
+    }
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// Hash of the validated request: two bodies that mean the same job hash the same.

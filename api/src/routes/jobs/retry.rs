@@ -12,10 +12,12 @@ use crate::{error::ApiError, state::AppState};
 
 /// Put a failed or cancelled job back in the queue with fresh attempts.
 #[utoipa::path(post, path = "/jobs/{id}/retry", tag = "jobs",
-    params(("id" = String, Path, description = "job id")),
+    params(("id" = uuid::Uuid, Path, description = "job id")),
     responses((status = 202, description = "queued again", body = Job),
-              (status = 404, body = crate::error::Problem),
-              (status = 409, description = "not failed or cancelled", body = crate::error::Problem)))]
+              (status = 400, description = "malformed id", body = crate::error::Problem),
+              (status = 404, description = "no such job", body = crate::error::Problem),
+              (status = 409, description = "not failed or cancelled", body = crate::error::Problem),
+              (status = 503, description = "the database is unavailable, or the request timed out", body = crate::error::Problem)))]
 pub async fn retry_job(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -11,6 +11,11 @@ use crate::market::DataSource;
 pub const MAX_HORIZON: u64 = 720;
 pub const MAX_INPUT_SIZE: u64 = 5_000;
 pub const MAX_STEPS: u64 = 10_000;
+pub const MAX_WINDOWS_BATCH_SIZE: u64 = 4096;
+pub const MLP_WIDTH_RANGE: (u64, u64) = (4, 2048);
+pub const LEARNING_RATE_RANGE: (f64, f64) = (1e-6, 1.0);
+pub const SCALERS: &[&str] = &["robust", "standard"];
+pub const RECIPES: &[&str] = &["honest", "faithful"];
 
 /// A forecasting model to train. Optional hyper-parameters override N-HiTS defaults
 /// (NeuralForecast's); `None` means "use the default".
@@ -58,11 +63,19 @@ impl TrainingInput {
             input_size: f.optional_int("input_size", 1, MAX_INPUT_SIZE)?.map(|n| n as u32),
             max_steps: f.optional_int("max_steps", 1, MAX_STEPS)?.map(|n| n as u32),
             seed: f.optional_int("seed", 0, u32::MAX as u64)?,
-            learning_rate: f.optional_float("learning_rate", 1e-6, 1.0)?,
-            windows_batch_size: f.optional_int("windows_batch_size", 1, 4096)?.map(|n| n as u32),
-            mlp_width: f.optional_int("mlp_width", 4, 2048)?.map(|n| n as u32),
-            scaler: f.optional_parsed("scaler", |s| one_of(s, &["robust", "standard"]))?,
-            recipe: f.optional_parsed("recipe", |s| one_of(s, &["honest", "faithful"]))?,
+            learning_rate: f.optional_float(
+                "learning_rate",
+                LEARNING_RATE_RANGE.0,
+                LEARNING_RATE_RANGE.1,
+            )?,
+            windows_batch_size: f
+                .optional_int("windows_batch_size", 1, MAX_WINDOWS_BATCH_SIZE)?
+                .map(|n| n as u32),
+            mlp_width: f
+                .optional_int("mlp_width", MLP_WIDTH_RANGE.0, MLP_WIDTH_RANGE.1)?
+                .map(|n| n as u32),
+            scaler: f.optional_parsed("scaler", |s| one_of(s, SCALERS))?,
+            recipe: f.optional_parsed("recipe", |s| one_of(s, RECIPES))?,
             data: f.optional_data_source("data")?,
         };
         f.deny_unknown()?;

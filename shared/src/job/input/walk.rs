@@ -128,7 +128,9 @@ impl<'a> Fields<'a> {
         max: u64,
     ) -> Result<Option<u64>, FieldError> {
         let Some(value) = self.get(name) else { return Ok(None) };
-        let n = value.as_u64().ok_or_else(|| {
+        // 5.0 is the integer 5 to JSON Schema (and to most JSON writers).
+        let integral = value.as_f64().filter(|x| x.fract() == 0.0 && *x >= 0.0 && *x < 2e19);
+        let n = value.as_u64().or(integral.map(|x| x as u64)).ok_or_else(|| {
             self.error(name, format!("expected an integer in {min}..={max}, got {value}"))
         })?;
         if !(min..=max).contains(&n) {
