@@ -7,7 +7,7 @@ use std::{collections::HashMap, fmt::Write as _, path::Path};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::stack::Stack;
+use testkit::procs::Stack;
 
 #[derive(Debug, Default)]
 pub struct Audit {

@@ -6,12 +6,11 @@
 mod audit;
 mod report;
 mod scenarios;
-mod servers;
-mod stack;
 
 use std::{path::PathBuf, time::Instant};
 
 use clap::Parser;
+use testkit::procs::Env;
 
 #[derive(Debug, Parser)]
 #[command(name = "chaos")]
@@ -35,7 +34,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         args.scenarios.iter().map(String::as_str).collect()
     };
-    let mut env = stack::Env::start(args.bins.clone()).await?;
+    let mut env = Env::start(args.bins.clone()).await?;
     eprintln!(
         "==> chaos: scratch {} ({} variants)",
         env.scratch.path().display(),
@@ -56,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("\n{}", report::table(&reports));
     let failed = reports.iter().any(|r| !r.ok());
-    let stack::Env { scratch, pg, redis, .. } = env;
+    let Env { scratch, pg, redis, .. } = env;
     drop((pg, redis)); // stop the servers: exit below runs no destructors
     if failed {
         eprintln!("==> chaos: FAILED (logs kept in {})", scratch.keep().display());

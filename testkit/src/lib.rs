@@ -5,6 +5,7 @@ pub mod chaos_proxy;
 pub mod data;
 pub mod db;
 pub mod ollama_double;
+pub mod procs;
 pub mod redis_ns;
 
 pub use chaos_proxy::ChaosProxy;

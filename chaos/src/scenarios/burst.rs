@@ -10,12 +10,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::Opts;
+use super::{Opts, journal};
 use crate::{
     audit::{Audit, Checks},
     report::Report,
-    stack::{Env, Stack, journal},
 };
+use testkit::procs::{Env, Stack};
 
 const JOBS: usize = 20_000;
 /// Redis' growth allowed over its idle size: 2 000 waiting messages and their bookkeeping.
@@ -31,7 +31,7 @@ pub async fn run(env: &mut Env, _opts: &Opts) -> anyhow::Result<Report> {
         let (url, peak, sampling) = (s.env.redis.url(), peak.clone(), sampling.clone());
         tokio::spawn(async move {
             while sampling.load(Ordering::Relaxed) {
-                if let Ok(used) = crate::servers::used_memory(&url).await {
+                if let Ok(used) = testkit::procs::servers::used_memory(&url).await {
                     peak.fetch_max(used, Ordering::Relaxed);
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;

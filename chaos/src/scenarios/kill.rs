@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 
-use super::{Opts, held_by, until_released};
+use super::{Opts, held_by, journal, market, until_released};
 use crate::{
     audit::{Audit, Checks},
     report::Report,
-    stack::{Env, Stack, journal, market},
 };
+use testkit::procs::{Env, Stack};
 
 pub async fn run(env: &mut Env, opts: &Opts) -> anyhow::Result<Report> {
     let jobs = if opts.long { 1000 } else { 300 };

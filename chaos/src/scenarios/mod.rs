@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{
-    report::Report,
-    stack::{Env, Stack},
-};
+use serde_json::{Value, json};
+use testkit::procs::{Env, Stack};
+
+use crate::report::Report;
 
 pub struct Opts {
     pub long: bool,
@@ -94,4 +94,14 @@ async fn until(limit: Duration, mut done: impl AsyncFnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     false
+}
+
+pub(crate) fn journal(i: usize) -> Value {
+    json!({"kind": "analysis", "input": {"task": "journal", "text": format!("Entry {i}: moved my stop after a loss."), "context": "chaos"}})
+}
+
+/// A market analysis on the synthetic series (four LLM calls: more steps to be killed in).
+pub(crate) fn market(i: usize) -> Value {
+    let day = 1 + i % 28;
+    json!({"kind": "analysis", "input": {"task": "market", "symbol": "SYNTH", "date": format!("2010-06-{day:02}")}})
 }

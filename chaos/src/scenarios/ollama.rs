@@ -6,11 +6,12 @@
 use std::time::{Duration, Instant};
 
 use super::Opts;
+use super::journal;
 use crate::{
     audit::{Audit, Checks},
     report::Report,
-    stack::{Env, Stack, journal},
 };
+use testkit::procs::{Env, Stack};
 
 const CONCURRENCY: usize = 2;
 

@@ -7,10 +7,12 @@ use std::time::Duration;
 use shared::{job::JobKind, queue::Producer};
 use uuid::Uuid;
 
+use testkit::procs::{Env, Stack};
+
+use super::journal;
 use crate::{
     audit::{Audit, Checks},
     report::Report,
-    stack::{Env, Stack, journal},
 };
 
 const POISON: usize = 10;

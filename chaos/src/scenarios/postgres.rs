@@ -4,12 +4,13 @@
 
 use std::time::{Duration, Instant};
 
+use super::journal;
 use super::until_progress;
 use crate::{
     audit::{Audit, Checks},
     report::Report,
-    stack::{Env, Stack, journal},
 };
+use testkit::procs::{Env, Stack};
 
 pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
     let mut s = Stack::new(env, "postgres").await?;

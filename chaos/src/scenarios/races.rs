@@ -8,10 +8,12 @@ use rand::Rng;
 use shared::{job::JobKind, queue::Producer};
 use uuid::Uuid;
 
+use testkit::procs::{Env, Stack};
+
+use super::journal;
 use crate::{
     audit::{Audit, Checks},
     report::Report,
-    stack::{Env, Stack, journal},
 };
 
 pub async fn run(env: &mut Env) -> anyhow::Result<Report> {

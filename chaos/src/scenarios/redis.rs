@@ -4,12 +4,13 @@
 
 use std::time::{Duration, Instant};
 
+use super::journal;
 use super::until_progress;
 use crate::{
     audit::{Audit, Checks},
     report::Report,
-    stack::{Env, Stack, journal},
 };
+use testkit::procs::{Env, Stack};
 
 /// Keeps Redis down for `down`, submitting jobs meanwhile; returns their ids and the answers.
 async fn outage(

@@ -4,12 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use super::{held_by, until, until_released};
+use super::{held_by, journal, until, until_released};
 use crate::{
     audit::{Audit, Checks},
     report::Report,
-    stack::{Env, Stack, journal},
 };
+use testkit::procs::{Env, Stack};
 
 async fn wait_held(s: &Stack<'_>, worker: &str, n: usize) -> anyhow::Result<Vec<uuid::Uuid>> {
     let deadline = Instant::now() + Duration::from_secs(20);

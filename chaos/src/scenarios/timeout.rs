@@ -3,12 +3,13 @@
 
 use std::time::{Duration, Instant};
 
+use super::journal;
 use super::until;
+use testkit::procs::{Env, Stack};
 
 use crate::{
     audit::{Audit, Checks},
     report::Report,
-    stack::{Env, Stack, journal},
 };
 
 pub async fn run(env: &mut Env) -> anyhow::Result<Report> {

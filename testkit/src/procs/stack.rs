@@ -9,13 +9,13 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::ollama_double::{DoubleControl, OllamaDouble};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use testkit::ollama_double::{DoubleControl, OllamaDouble};
 use uuid::Uuid;
 
-use crate::servers::{Postgres, Redis, free_port};
+use super::servers::{Postgres, Redis, free_port};
 
 /// Where the binaries are and the shared servers; one per run.
 pub struct Env {
@@ -91,7 +91,7 @@ impl<'e> Stack<'e> {
         for sub in ["results", "data", "logs"] {
             std::fs::create_dir_all(dir.join(sub))?;
         }
-        std::fs::write(dir.join("data/SYNTH.csv"), testkit::data::synthetic_daily_csv(420, 7))?;
+        std::fs::write(dir.join("data/SYNTH.csv"), crate::data::synthetic_daily_csv(420, 7))?;
         let double = OllamaDouble::start().await;
         double.control().set_recording(false);
         let mut stack = Self {
@@ -361,14 +361,4 @@ fn signal(pid: u32, name: &str) -> anyhow::Result<()> {
         bail!("kill -{name} {pid} failed");
     }
     Ok(())
-}
-
-pub fn journal(i: usize) -> Value {
-    json!({"kind": "analysis", "input": {"task": "journal", "text": format!("Entry {i}: moved my stop after a loss."), "context": "chaos"}})
-}
-
-/// A market analysis on the synthetic series (four LLM calls: more steps to be killed in).
-pub fn market(i: usize) -> Value {
-    let day = 1 + i % 28;
-    json!({"kind": "analysis", "input": {"task": "market", "symbol": "SYNTH", "date": format!("2010-06-{day:02}")}})
 }
