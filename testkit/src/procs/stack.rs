@@ -74,6 +74,8 @@ pub struct Stack<'e> {
     pub workers: Vec<WorkerProc>,
     /// Settings every worker of this scenario gets on top of the defaults.
     pub worker_env: HashMap<String, String>,
+    /// Settings the api gets on top of the defaults.
+    api_env: HashMap<String, String>,
     starts: usize,
     http: reqwest::Client,
 }
@@ -81,6 +83,15 @@ pub struct Stack<'e> {
 impl<'e> Stack<'e> {
     /// A fresh database, Redis prefix, results directory and double; the api started.
     pub async fn new(env: &'e mut Env, name: &'static str) -> anyhow::Result<Self> {
+        Self::with_api_env(env, name, HashMap::new()).await
+    }
+
+    /// [`Stack::new`], the api started with these settings on top of the defaults.
+    pub async fn with_api_env(
+        env: &'e mut Env,
+        name: &'static str,
+        api_env: HashMap<String, String>,
+    ) -> anyhow::Result<Self> {
         let db = format!("chaos_{}", name.replace('-', "_"));
         let admin = PgPool::connect(&env.pg.url("postgres")).await?;
         sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&admin).await?;
@@ -107,12 +118,18 @@ impl<'e> Stack<'e> {
             api_port: free_port()?,
             workers: Vec::new(),
             worker_env: HashMap::new(),
+            api_env,
             starts: 0,
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
         };
         stack.api_url = format!("http://127.0.0.1:{}", stack.api_port);
         stack.start_api().await?;
         Ok(stack)
+    }
+
+    /// The api process, to read its memory (`/proc/<pid>/status`).
+    pub fn api_pid(&self) -> Option<u32> {
+        self.api.as_ref().map(Child::id)
     }
 
     pub fn ollama(&self) -> DoubleControl {
@@ -139,7 +156,7 @@ impl<'e> Stack<'e> {
     pub async fn start_api(&mut self) -> anyhow::Result<()> {
         let log = self.dir.join("logs/api.log");
         let mut cmd = self.base_command("api", &log)?;
-        cmd.env("API_ADDR", format!("127.0.0.1:{}", self.api_port));
+        cmd.env("API_ADDR", format!("127.0.0.1:{}", self.api_port)).envs(&self.api_env);
         self.api = Some(cmd.spawn().context("could not start api")?);
         self.wait_http(&format!("{}/ready", self.api_url), Duration::from_secs(30)).await
     }
