@@ -28,7 +28,10 @@ pub fn exit(result: anyhow::Result<()>, binary: &str) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error.cause_chain = ?e, error.message = %e, "{binary} stopped");
+            // A connection error may quote the URL it was given, password included.
+            let chain = crate::redact::redact_urls_in(&format!("{e:?}"));
+            let message = crate::redact::redact_urls_in(&e.to_string());
+            tracing::error!(error.cause_chain = %chain, error.message = %message, "{binary} stopped");
             ExitCode::FAILURE
         }
     }

@@ -95,3 +95,38 @@ pub async fn enforce(State(limits): State<HttpLimits>, mut req: Request, next: N
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::{Router, body::Body, routing::get};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn limits(request_timeout: Duration) -> HttpLimits {
+        HttpLimits { request_timeout, ..HttpLimits::default() }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_handler_past_the_request_timeout_is_answered_503() {
+        let slow = Router::new()
+            .route("/", get(|| async { tokio::time::sleep(Duration::from_secs(60)).await }))
+            .layer(axum::middleware::from_fn_with_state(limits(Duration::from_secs(5)), enforce));
+        let response = slow.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert!(response.headers().contains_key("retry-after"));
+    }
+
+    #[test]
+    fn settings_that_would_cut_live_streams_or_mask_408s_are_refused() {
+        let env = |pairs: &[(&str, &str)]| {
+            Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        };
+        assert!(HttpLimits::from_env(&env(&[])).is_ok());
+        let stall = HttpLimits::from_env(&env(&[("HTTP_STALL_TIMEOUT_S", "10")])).unwrap_err();
+        assert!(stall.to_string().contains("HTTP_STALL_TIMEOUT_S"), "{stall}");
+        let body = HttpLimits::from_env(&env(&[("HTTP_BODY_TIMEOUT_S", "30")])).unwrap_err();
+        assert!(body.to_string().contains("HTTP_BODY_TIMEOUT_S"), "{body}");
+    }
+}
