@@ -8,7 +8,9 @@
 //! - A connection on which no byte moves for `HTTP_STALL_TIMEOUT_S` is closed ([`StallGuard`]).
 //! - Bodies and handlers are bounded in the router (`limits`).
 //!
-//! `axum::serve` offers none of these: it sets no timer, so hyper's header timeout is off.
+//! `axum::serve` offers none of these: it sets no timer, so hyper's header timeout is off. Only
+//! HTTP/1.1 is spoken: cleartext HTTP/2 (prior knowledge) has no header timeout of its own, and
+//! no client of this API needs it (put a proxy in front for HTTP/2 or TLS).
 
 pub mod limits;
 mod stall;
@@ -20,10 +22,10 @@ use std::{
 };
 
 use axum::{Router, extract::ConnectInfo, http::Request};
-use hyper::body::Incoming;
+use hyper::{body::Incoming, server::conn::http1};
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::{conn::auto, graceful::GracefulShutdown},
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
     service::TowerToHyperService,
 };
 use tokio::{io::AsyncWriteExt, net::TcpListener, sync::Semaphore};
@@ -53,14 +55,8 @@ pub async fn serve(
     limits: HttpLimits,
     shutdown: CancellationToken,
 ) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(64)
-        .keep_alive_interval(Some(limits.stall_timeout / 2));
-    let builder = Arc::new(builder);
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     loop {
@@ -87,12 +83,8 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(peer));
             req
         });
-        let builder = builder.clone();
-        let connection = graceful.watch(
-            builder
-                .serve_connection_with_upgrades(io, TowerToHyperService::new(service))
-                .into_owned(),
-        );
+        let connection =
+            graceful.watch(builder.serve_connection(io, TowerToHyperService::new(service)));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(%peer, error.message = %e, "connection closed with an error");
