@@ -112,6 +112,7 @@ pub fn router(control: DoubleControl) -> Router {
         .route("/api/tags", get(models::tags))
         .route("/api/chat", post(chat::chat))
         .route("/api/pull", post(models::pull))
+        .route("/api/show", post(models::show))
         .route("/_double/stats", get(models::stats))
         .fallback(models::not_found)
         .with_state(control)

@@ -81,3 +81,15 @@ async fn root_version_stats_and_unknown_paths_answer_like_ollama() {
     );
     assert_eq!(get(&double, "/api/nothing").await, (404, "404 page not found".into()));
 }
+
+#[tokio::test]
+async fn show_describes_an_installed_model_and_404s_an_unknown_one() {
+    let double = OllamaDouble::start_with_models(&["qwen2.5:3b", "llama3"]).await;
+    let (status, body) = post(&double, "/api/show", &json!({"model": "llama3"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["details"]["format"], "gguf");
+    let (status, body) = post(&double, "/api/show", &json!({"name": "qwen2.5:3b"})).await;
+    assert_eq!(status, 200, "older clients send name: {body}");
+    let (status, body) = post(&double, "/api/show", &json!({"model": "nope:1b"})).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("model 'nope:1b' not found")));
+}
