@@ -139,9 +139,11 @@ for set in "${file_sets[@]}"; do
 done
 
 # ---- 3. hadolint ---------------------------------------------------------------------------------
-say "hadolint Dockerfile ($("$hadolint" --version))"
-"$hadolint" Dockerfile || fail "hadolint Dockerfile"
-echo "    ok  Dockerfile"
+say "hadolint Dockerfile Dockerfile.gpu ($("$hadolint" --version))"
+for dockerfile in Dockerfile Dockerfile.gpu; do
+  "$hadolint" "$dockerfile" || fail "hadolint $dockerfile"
+  echo "    ok  $dockerfile"
+done
 
 # ---- 4. shellcheck -------------------------------------------------------------------------------
 scripts=(scripts/*.sh .ci/run)
@@ -183,7 +185,7 @@ chmod +x "$tmp/bin/docker"
 
 app="$tmp/app"
 mkdir -p "$app/scripts"
-cp docker-compose.yml docker-compose.override.yml docker-compose.gpu.yml .env.example Dockerfile "$app/"
+cp docker-compose.yml docker-compose.override.yml docker-compose.gpu.yml .env.example Dockerfile Dockerfile.gpu "$app/"
 cp scripts/docker-up.sh scripts/docker-down.sh scripts/docker-logs.sh "$app/scripts/"
 export FAKE_LOG="$tmp/docker.log" REAL_COMPOSE="$compose_v2"
 fake() { env -u GPU -u POSTGRES_PASSWORD -u WAIT_TIMEOUT PATH="$tmp/bin:$PATH" "$@" </dev/null; }
