@@ -34,4 +34,5 @@ echo "==> building api, worker and abuse ($profile)" >&2
 cargo build -q "${flags[@]}" -p api -p worker -p abuse
 # 2 000 event streams and 900 slow connections at once, on both ends.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-exec "target/$profile/abuse" --bins "target/$profile" "${args[@]}"
+bins="${CARGO_TARGET_DIR:-target}/$profile"
+exec "$bins/abuse" --bins "$bins" "${args[@]}"

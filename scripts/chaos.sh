@@ -31,4 +31,5 @@ flags=()
 [[ "$profile" == release ]] && flags+=(--release)
 echo "==> building api, worker and chaos ($profile)" >&2
 cargo build -q "${flags[@]}" -p api -p worker -p chaos
-exec "target/$profile/chaos" --bins "target/$profile" "${args[@]}"
+bins="${CARGO_TARGET_DIR:-target}/$profile"
+exec "$bins/chaos" --bins "$bins" "${args[@]}"

@@ -10,7 +10,7 @@ Usage: scripts/docker-up.sh [--workers N] [--gpu | --cpu] [--dev] [--no-build] [
 Starts postgres, redis, ollama (plus a one-shot download of OLLAMA_MODEL), the api and N worker
 replicas in the background, waits until the api is healthy, and prints where it is.
 
-  --workers N        run N worker replicas (docker compose up --scale worker=N); default 1
+  --workers N        run N worker replicas (docker compose up --scale worker=N; 0: none); default 1
   --gpu, --cpu       force GPU or CPU mode (the same as GPU=1 / GPU=0 in the environment);
                      default: GPU mode when `docker info` lists an NVIDIA runtime
   --dev              development mode: also load docker-compose.override.yml (hot reload,
@@ -47,7 +47,7 @@ while (($#)); do
     *) usage >&2; die "unknown argument: $1" ;;
   esac
 done
-[[ "$workers" =~ ^[1-9][0-9]*$ ]] || die "--workers must be a whole number >= 1 (got '$workers')"
+[[ "$workers" =~ ^[0-9]+$ ]] || die "--workers must be a whole number (0 starts no worker; got '$workers')"
 if [[ -z "$wait_timeout" ]]; then
   if ((dev)); then wait_timeout=1800; else wait_timeout=900; fi
 fi
@@ -147,8 +147,14 @@ show_failing() {
     printf '\n---- last log lines of %s (%s%s) ----\n' "$service" "$state" "${health:+, $health}"
     compose logs --no-color --tail 40 "$service" 2>&1 || true
   done < <(compose ps -a --format '{{.Service}}|{{.State}}|{{.Health}}|{{.ExitCode}}' 2>/dev/null)
-  if grep -qiE 'port is already allocated|address already in use' "$up_log"; then
-    echo "hint: port $(env_value API_PORT) is in use on this host: set another API_PORT in .env"
+  local busy setting
+  busy="$(grep -oiE '[0-9.]+:[0-9]+( failed: port is already allocated|: bind: address already in use)' "$up_log" |
+    head -n 1 | sed -E 's/^[0-9.]+:([0-9]+).*/\1/')"
+  if [[ -n "$busy" ]]; then
+    setting=API_PORT
+    [[ "$busy" == "$(env_value POSTGRES_PORT)" ]] && setting=POSTGRES_PORT
+    [[ "$busy" == "$(env_value REDIS_PORT)" ]] && setting=REDIS_PORT
+    echo "hint: port $busy is in use on this host (a local service?): set another $setting in .env"
   fi
   if grep -qiE 'could not select device driver|nvidia' "$up_log" && [[ "$mode" == GPU ]]; then
     echo "hint: the NVIDIA runtime is not usable: install the NVIDIA Container Toolkit, or run GPU=0 scripts/docker-up.sh"

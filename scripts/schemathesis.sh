@@ -35,17 +35,20 @@ cargo build -q -p api -p worker && cargo build -q -p testkit --bin ollama-double
 scratch="$(mktemp -d)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port="$(free_port)"
-mkdir -p "$scratch/results" "$scratch/data" target/schemathesis
+bins="${CARGO_TARGET_DIR:-target}/debug"
+root="$PWD"
+out="$root/target/schemathesis"
+mkdir -p "$scratch/results" "$scratch/data" "$out"
 pids=()
-target/debug/ollama-double --addr 127.0.0.1:0 --print-addr >"$scratch/double.addr" &
+"$bins/ollama-double" --addr 127.0.0.1:0 --print-addr >"$scratch/double.addr" &
 pids+=($!)
 for _ in $(seq 50); do [[ -s "$scratch/double.addr" ]] && break; sleep 0.1; done
 export DATABASE_URL="$db_url" QUEUE_PREFIX="schemathesis-$$" RESULTS_DIR="$scratch/results" \
   DATA_DIR="$scratch/data" LOG_FORMAT=json
-API_ADDR="127.0.0.1:$port" SSE_MAX_LIFETIME_S=2 target/debug/api >target/schemathesis/api.log 2>&1 &
+API_ADDR="127.0.0.1:$port" SSE_MAX_LIFETIME_S=2 "$bins/api" >"$out/api.log" 2>&1 &
 pids+=($!)
 OLLAMA_URL="http://$(head -1 "$scratch/double.addr")" OLLAMA_PULL=false WORKER_QUEUES=analysis \
-  WORKER_HEALTH_ADDR="127.0.0.1:$(free_port)" target/debug/worker >target/schemathesis/worker.log 2>&1 &
+  WORKER_HEALTH_ADDR="127.0.0.1:$(free_port)" "$bins/worker" >"$out/worker.log" 2>&1 &
 pids+=($!)
 cleanup() {
   kill "${pids[@]}" 2>/dev/null || true
@@ -60,7 +63,7 @@ run() {
   say "schemathesis: $name"
   # From target/schemathesis: whatever it writes of its own stays out of the source tree. No
   # example database: every run starts from the seed alone.
-  (cd target/schemathesis && "$venv/bin/st" --config-file ../../scripts/schemathesis.toml run \
+  (cd "$out" && "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" run \
     "http://127.0.0.1:$port/openapi.json" --wait-for-schema 30 --checks all \
     --phases examples,coverage,fuzzing,stateful --generation-database=none \
     --max-examples "${MAX_EXAMPLES:-40}" --workers 1 --seed "${SEED:-1}" \

@@ -31,11 +31,19 @@ pub fn services(file: &Value) -> Vec<(String, &Value)> {
         .collect()
 }
 
+/// A list of scalars; a mount in long syntax (`{type, source, target}`) reads as
+/// `source:target`, as its short form would.
 pub fn strings(value: &Value) -> Vec<String> {
+    let item = |v: &Value| match v {
+        Value::Mapping(m) if m.contains_key("target") => {
+            format!("{}:{}", scalar(&v["source"]), scalar(&v["target"]))
+        }
+        other => scalar(other),
+    };
     match value {
-        Value::Sequence(items) => items.iter().map(scalar).collect(),
+        Value::Sequence(items) => items.iter().map(item).collect(),
         Value::Null => Vec::new(),
-        other => vec![scalar(other)],
+        other => vec![item(other)],
     }
 }
 
