@@ -238,8 +238,9 @@ done
 figure "idle RSS of each container's main process" "$(printf '%s\n' "${rss[@]}" | sort | paste -sd, | sed 's/,/, /g')"
 
 # ---- 9. logs, down and up, down -v ---------------------------------------------------------------------
-(cd "$app" && scripts/docker-logs.sh --no-follow --tail all worker) 2>&1 | grep -q 'worker starting' ||
-  fail "scripts/docker-logs.sh worker shows no worker log"
+(cd "$app" && scripts/docker-logs.sh --no-follow --tail all worker) >"$scratch/worker-logs.txt" 2>&1 ||
+  fail "scripts/docker-logs.sh worker failed"
+grep -q 'worker starting' "$scratch/worker-logs.txt" || fail "scripts/docker-logs.sh worker shows no worker log"
 ok "scripts/docker-logs.sh worker shows the workers' logs"
 (cd "$app" && scripts/docker-down.sh >/dev/null 2>&1) || fail "scripts/docker-down.sh"
 volumes="$(docker volume ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" | wc -l)"
@@ -261,7 +262,7 @@ echo "// compose-test: a one-line change" >>"$app/worker/src/lib.rs"
 started="$(clock)"
 POSTGRES_PASSWORD=unused compose build >"$scratch/rebuild.log" 2>&1 || fail "rebuild after a one-line change"
 figure "rebuild after a one-line change in worker/" "$(since "$started")"
-grep -A1 'RUN cargo chef cook' "$scratch/rebuild.log" | grep -q 'Using cache' ||
+[[ "$(grep -A1 'RUN cargo chef cook' "$scratch/rebuild.log")" == *"Using cache"* ]] ||
   fail "the dependency layer was rebuilt after a change in worker/ (see $scratch/rebuild.log)"
 ok "the dependency layer stayed cached"
 
@@ -279,10 +280,10 @@ if ((dev_check)); then
   grep -q '"reloaded": true' "$app/api/src/routes/health.rs" || fail "could not edit api/src/routes/health.rs"
   started="$(clock)"
   for _ in $(seq 1200); do
-    curl -fsS "$base/health" 2>/dev/null | grep -q reloaded && break
+    [[ "$(curl -fsS "$base/health" 2>/dev/null)" == *reloaded* ]] && break
     sleep 1
   done
-  curl -fsS "$base/health" | grep -q reloaded || fail "the edited api was not served again"
+  [[ "$(curl -fsS "$base/health")" == *reloaded* ]] || fail "the edited api was not served again"
   figure "development mode: edit to served again (cargo-watch)" "$(since "$started")"
   ok "development mode: the api answers, and an edit is rebuilt and served"
   (cd "$app" && scripts/docker-down.sh -v --yes >/dev/null 2>&1) || fail "docker-down.sh -v after --dev"

@@ -107,7 +107,7 @@ case "$gpu" in
   1 | yes | true) mode="GPU"; why="forced (GPU=1)" ;;
   0 | no | false) mode="CPU"; why="forced (GPU=0)" ;;
   auto)
-    if docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q nvidia; then
+    if [[ "$(docker info --format '{{json .Runtimes}}' 2>/dev/null)" == *nvidia* ]]; then
       mode="GPU"; why="\`docker info\` lists an NVIDIA runtime; GPU=0 forces CPU mode"
     else
       mode="CPU"; why="no NVIDIA runtime in \`docker info\`; GPU=1 forces GPU mode"

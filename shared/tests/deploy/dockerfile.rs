@@ -114,7 +114,10 @@ fn a_cpu_build_never_touches_cuda() {
     for target in cpu_targets {
         let at = file.stages.iter().position(|s| s.name == target).unwrap();
         let above: Vec<&str> = file.stages[..at].iter().map(|s| s.name.as_str()).collect();
-        assert!(above.iter().all(|s| ["chef", "dev", "planner", "builder"].contains(s)), "{target}: {above:?}");
+        assert!(
+            above.iter().all(|s| ["chef", "dev", "planner", "builder"].contains(s)),
+            "{target}: {above:?}"
+        );
     }
     // `dev` right after the toolchain: a dev build needs no release stage above it.
     let names: Vec<&str> = file.stages.iter().map(|s| s.name.as_str()).collect();
@@ -198,7 +201,13 @@ fn no_secret_or_env_file_enters_the_image() {
                 }
                 if ["ENV", "ARG"].contains(&i.keyword.as_str()) {
                     for secret in ["PASSWORD", "SECRET", "TOKEN", "DATABASE_URL"] {
-                        assert!(!upper.contains(secret), "{}: {} {}", stage.name, i.keyword, i.args);
+                        assert!(
+                            !upper.contains(secret),
+                            "{}: {} {}",
+                            stage.name,
+                            i.keyword,
+                            i.args
+                        );
                     }
                 }
             }
