@@ -245,7 +245,11 @@ expect_refusal "no Compose v2: a clear message" "Compose v2" \
   env FAKE_COMPOSE_VERSION=none PATH="$tmp/bin:$PATH" "$app/scripts/docker-up.sh"
 expect_refusal "Compose older than 2.24: a clear message" "too old" \
   env FAKE_COMPOSE_VERSION=2.20.2 PATH="$tmp/bin:$PATH" "$app/scripts/docker-up.sh"
-expect_refusal "--workers 0 is refused" "whole number" fake "$app/scripts/docker-up.sh" --workers 0
+expect_refusal "--workers two is refused" "whole number" fake "$app/scripts/docker-up.sh" --workers two
+expect_refusal "--workers -1 is refused" "whole number" fake "$app/scripts/docker-up.sh" --workers -1
+: >"$FAKE_LOG"
+fake "$app/scripts/docker-up.sh" --workers 0 >"$tmp/up.out" 2>&1 || { cat "$tmp/up.out"; fail "docker-up.sh --workers 0"; }
+check "--workers 0 starts the stack without a worker" logged "--scale worker=0"
 
 : >"$FAKE_LOG"
 expect_refusal "docker-down.sh -v without a terminal needs --yes" "--yes" fake "$app/scripts/docker-down.sh" -v
