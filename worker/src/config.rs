@@ -48,6 +48,43 @@ pub struct OllamaConfig {
     pub timeout: Duration,
     pub num_ctx: u32,
     pub seed: i64,
+    pub token_budgets: TokenBudgets,
+}
+
+/// The LLM steps a pipeline runs, by the names `LLM_TOKEN_BUDGETS` uses.
+pub const LLM_STEPS: &[&str] = &["analyst", "bull", "bear", "decision", "journal"];
+
+/// Per-step overrides of a reply's token budget (`LLM_TOKEN_BUDGETS=analyst=800,journal=600`);
+/// a step without one gets the budget its reply schema implies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenBudgets(Vec<(&'static str, u32)>);
+
+impl TokenBudgets {
+    pub fn get(&self, step: &str) -> Option<u32> {
+        self.0.iter().find(|(name, _)| *name == step).map(|(_, tokens)| *tokens)
+    }
+}
+
+impl std::str::FromStr for TokenBudgets {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let expected = || {
+            format!("step=tokens pairs separated by commas, steps among {}", LLM_STEPS.join(", "))
+        };
+        let mut budgets = Vec::new();
+        for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (step, tokens) = pair.split_once('=').ok_or_else(expected)?;
+            let step = LLM_STEPS.iter().find(|s| **s == step.trim()).ok_or_else(expected)?;
+            let tokens: u32 = tokens.trim().parse().map_err(|_| expected())?;
+            if tokens == 0 {
+                return Err(format!("{step}: a budget of at least 1 token"));
+            }
+            budgets.retain(|(name, _)| name != step);
+            budgets.push((*step, tokens));
+        }
+        Ok(Self(budgets))
+    }
 }
 
 // Hand-written so that credentials in OLLAMA_URL never reach a log line.
@@ -60,6 +97,7 @@ impl std::fmt::Debug for OllamaConfig {
             .field("timeout", &self.timeout)
             .field("num_ctx", &self.num_ctx)
             .field("seed", &self.seed)
+            .field("token_budgets", &self.token_budgets)
             .finish()
     }
 }
@@ -97,6 +135,12 @@ impl WorkerConfig {
                 timeout: seconds(env, &OLLAMA_TIMEOUT_S)?,
                 num_ctx: env.parse(&OLLAMA_NUM_CTX)?,
                 seed: env.parse(&OLLAMA_SEED)?,
+                token_budgets: match env.raw(&LLM_TOKEN_BUDGETS) {
+                    Some(raw) => raw.parse().map_err(|expected: String| {
+                        ConfigError::invalid(&LLM_TOKEN_BUDGETS, &raw, &expected)
+                    })?,
+                    None => TokenBudgets::default(),
+                },
             },
         };
         if config.lease < config.heartbeat * 2 {
@@ -195,6 +239,24 @@ mod tests {
         assert!(err.to_string().starts_with("ANALYSIS_CONCURRENCY="), "{err}");
         let err = WorkerConfig::from_env(&env(&[("OLLAMA_PULL", "maybe")])).unwrap_err();
         assert!(err.to_string().starts_with("OLLAMA_PULL="), "{err}");
+    }
+
+    #[test]
+    fn token_budgets_override_named_steps_only() {
+        let c =
+            WorkerConfig::from_env(&env(&[("LLM_TOKEN_BUDGETS", " analyst=800, journal = 90 ")]))
+                .unwrap();
+        let budgets = &c.ollama.token_budgets;
+        assert_eq!((budgets.get("analyst"), budgets.get("journal")), (Some(800), Some(90)));
+        assert_eq!(budgets.get("decision"), None);
+        assert_eq!(
+            WorkerConfig::from_env(&env(&[])).unwrap().ollama.token_budgets.get("analyst"),
+            None
+        );
+        for bad in ["analyst", "critic=100", "analyst=-1", "analyst=0", "analyst=lots"] {
+            let err = WorkerConfig::from_env(&env(&[("LLM_TOKEN_BUDGETS", bad)])).unwrap_err();
+            assert!(err.to_string().starts_with("LLM_TOKEN_BUDGETS="), "{bad}: {err}");
+        }
     }
 
     #[test]

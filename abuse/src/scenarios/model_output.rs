@@ -12,7 +12,9 @@ use crate::report::Report;
 
 pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
     let mut report = Report::new("model_output", "hostile model output in report.md and result");
-    let mut s = stack(env, "model_output", &[]).await?;
+    // Room for the 100 KB reply, which the journal step's token budget would otherwise cut off.
+    let roomy = [("LLM_TOKEN_BUDGETS", "journal=40000"), ("OLLAMA_NUM_CTX", "65536")];
+    let mut s = stack(env, "model_output", &roomy).await?;
     s.start_worker().await?;
     let hostile =
         "<script>alert(1)</script> [click](javascript:alert(1)) <img src=x onerror=alert(1)>";

@@ -60,4 +60,5 @@ settings! {
     OLLAMA_TIMEOUT_S = Some("300"), "longest one Ollama call may take";
     OLLAMA_NUM_CTX = Some("8192"), "context window requested from Ollama";
     OLLAMA_SEED = Some("42"), "sampling seed, for reproducible answers";
+    LLM_TOKEN_BUDGETS = None, "most tokens a reply may take, per step (analyst, bull, bear, decision, journal), e.g. analyst=800,journal=600; unset: each step's from its reply schema";
 }

@@ -31,7 +31,8 @@ pub(crate) async fn chat(State(control): State<DoubleControl>, body: Bytes) -> R
     }
     let content =
         if call.messages.is_empty() { String::new() } else { content(&control, &call, &plan) };
-    let reply = Reply { call: &call, content, delay_ns: nanos(plan.delay) };
+    let (content, cut_off) = bounded(content, &call);
+    let reply = Reply { call: &call, content, cut_off, delay_ns: nanos(plan.delay) };
     let response = if call.stream {
         let chunks = wire::ndjson_lines(&reply.stream_chunks());
         wire::chunked("application/x-ndjson", chunks, plan.drop_connection)
@@ -55,6 +56,9 @@ fn content(control: &DoubleControl, call: &ChatCall, plan: &ChatPlan) -> String 
     if let Some(raw) = &plan.raw_reply {
         return raw.clone();
     }
+    if plan.looping {
+        return looping_reply(call);
+    }
     if plan.break_schema {
         return match &call.format {
             Some(Format::Schema(schema)) => violating_instance(schema).to_string(),
@@ -74,9 +78,50 @@ fn content(control: &DoubleControl, call: &ChatCall, plan: &ChatPlan) -> String 
     }
 }
 
+/// The most tokens `call` lets the model generate: `num_predict` when positive, else up to the
+/// context (`num_ctx`, Ollama's 2 048 when unset).
+fn token_limit(call: &ChatCall) -> u64 {
+    match call.num_predict {
+        Some(n) if n > 0 => n.unsigned_abs(),
+        _ => call.num_ctx.unwrap_or(2_048),
+    }
+}
+
+/// `content` cut at the token limit, and whether it was: Ollama stops generating there and
+/// answers `done_reason: "length"` with whatever it had, usually JSON that does not parse.
+fn bounded(content: String, call: &ChatCall) -> (String, bool) {
+    let limit = token_limit(call);
+    if tokens(content.chars().count()) <= limit {
+        return (content, false);
+    }
+    let keep = usize::try_from(limit.saturating_mul(CHARS_PER_TOKEN)).unwrap_or(usize::MAX);
+    (content.chars().take(keep).collect(), true)
+}
+
+/// A reply stuck in a loop inside the grammar: a legal start, then the same token over and
+/// over, longer than any limit the call may set (`bounded` cuts it).
+fn looping_reply(call: &ChatCall) -> String {
+    let first_key = match &call.format {
+        Some(Format::Schema(schema)) => schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .and_then(|p| p.keys().next().cloned())
+            .unwrap_or_else(|| "value".into()),
+        _ => "value".into(),
+    };
+    let length =
+        usize::try_from(token_limit(call).saturating_add(1).saturating_mul(CHARS_PER_TOKEN))
+            .unwrap_or(usize::MAX);
+    let mut reply = format!("{{\"{first_key}\": \"");
+    reply.extend(std::iter::repeat_n(';', length));
+    reply
+}
+
 struct Reply<'a> {
     call: &'a ChatCall,
     content: String,
+    /// Cut off at the token limit: `done_reason: "length"`.
+    cut_off: bool,
     delay_ns: u64,
 }
 
@@ -91,7 +136,11 @@ impl Reply<'_> {
         let prompt_eval_duration = prompt_eval_count * 100_000;
         let eval_duration = eval_count * 1_000_000;
         let content = if with_content { self.content.as_str() } else { "" };
-        let done_reason = if self.call.messages.is_empty() { "load" } else { "stop" };
+        let done_reason = match (self.call.messages.is_empty(), self.cut_off) {
+            (true, _) => "load",
+            (false, true) => "length",
+            (false, false) => "stop",
+        };
         json!({
             "model": self.call.model,
             "created_at": wire::now_rfc3339(),
@@ -124,9 +173,12 @@ impl Reply<'_> {
     }
 }
 
-/// Roughly four characters per token, never zero.
+/// The double's tokenizer: four characters per token.
+const CHARS_PER_TOKEN: u64 = 4;
+
+/// Tokens in `chars` characters: rounded up, never zero.
 fn tokens(chars: usize) -> u64 {
-    u64::try_from(chars / 4 + 1).unwrap_or(u64::MAX)
+    u64::try_from(chars).unwrap_or(u64::MAX).div_ceil(CHARS_PER_TOKEN).max(1)
 }
 
 fn nanos(duration: std::time::Duration) -> u64 {

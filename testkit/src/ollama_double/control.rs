@@ -45,6 +45,7 @@ pub(crate) struct ChatPlan {
     pub drop_connection: bool,
     pub raw_reply: Option<String>,
     pub break_schema: bool,
+    pub looping: bool,
 }
 
 #[derive(Debug, Default)]
@@ -54,6 +55,7 @@ struct State {
     chat_delays: VecDeque<Duration>,
     chat_drops: usize,
     schema_breaks: usize,
+    loops: usize,
     raw_replies: VecDeque<String>,
     scripts: Vec<(String, String)>,
     enum_preferences: Vec<Value>,
@@ -136,6 +138,13 @@ impl DoubleControl {
     /// The next `n` chat calls reply with well-formed JSON that breaks the request's schema.
     pub fn break_schema_next_chats(&self, n: usize) {
         self.state().schema_breaks += n;
+    }
+
+    /// The next `n` chat calls loop inside the schema, as a small model under grammar
+    /// constraints can (`{"summary": ";;;;…`), until `num_predict` (or the context) cuts them
+    /// off with `done_reason: "length"`.
+    pub fn loop_next_chats(&self, n: usize) {
+        self.state().loops += n;
     }
 
     /// The next chat call replies with exactly `content` (queued: one call per registration).
@@ -262,8 +271,10 @@ impl DoubleControl {
         }
         let drop_connection = take_one(&mut state.chat_drops);
         let raw_reply = state.raw_replies.pop_front();
-        let break_schema = raw_reply.is_none() && take_one(&mut state.schema_breaks);
-        ChatPlan { failure: None, delay: global + extra, drop_connection, raw_reply, break_schema }
+        let looping = raw_reply.is_none() && take_one(&mut state.loops);
+        let break_schema = raw_reply.is_none() && !looping && take_one(&mut state.schema_breaks);
+        let delay = global + extra;
+        ChatPlan { failure: None, delay, drop_connection, raw_reply, break_schema, looping }
     }
 
     pub(crate) fn scripted_reply(&self, last_user: &str, system: &str) -> Option<String> {

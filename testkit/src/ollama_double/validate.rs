@@ -18,6 +18,10 @@ pub(crate) struct ChatCall {
     pub messages: Vec<(String, String)>,
     pub stream: bool,
     pub format: Option<Format>,
+    /// `options.num_predict`: the most tokens to generate (negative: no limit, as in Ollama).
+    pub num_predict: Option<i64>,
+    /// `options.num_ctx`: where an unlimited generation stops at the latest.
+    pub num_ctx: Option<u64>,
 }
 
 impl ChatCall {
@@ -92,12 +96,15 @@ pub(crate) fn chat_request(body: &[u8]) -> Result<ChatCall, String> {
     if let Some(options) = object.get("options") {
         check_options(options)?;
     }
+    let option = |name: &str| object.get("options").and_then(|o| o.get(name));
+    let num_predict = option("num_predict").and_then(Value::as_i64);
+    let num_ctx = option("num_ctx").and_then(Value::as_u64);
     check_think(object.get("think"))?;
     check_keep_alive(object.get("keep_alive"))?;
     if let Some(tools) = object.get("tools").filter(|t| !t.is_array()) {
         return Err(format!("tools must be an array, got {}", kind_of(tools)));
     }
-    Ok(ChatCall { model, messages, stream, format })
+    Ok(ChatCall { model, messages, stream, format, num_predict, num_ctx })
 }
 
 pub(crate) fn pull_request(body: &[u8]) -> Result<PullCall, String> {

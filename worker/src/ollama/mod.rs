@@ -5,6 +5,7 @@
 //! ([`OllamaError::is_transient`], [`LlmError::is_transient`]): unreachable, timed out, 5xx and
 //! broken streams are transient; 400, unknown models and malformed answers are permanent.
 
+mod budget;
 mod client;
 mod error;
 mod models;
@@ -14,6 +15,7 @@ mod types;
 #[cfg(test)]
 mod tests;
 
+pub use budget::output_tokens;
 pub use client::OllamaClient;
 pub use error::OllamaError;
 pub use models::{canonical_model_name, is_same_model};

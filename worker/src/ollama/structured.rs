@@ -90,6 +90,14 @@ pub enum LlmError {
     )]
     SchemaViolation { model: String, detail: String, raw: String },
 
+    /// Both replies (the first, then the one after a request to be brief) ran into the token
+    /// budget: the model loops inside the grammar, repeating a token until it is cut off.
+    #[error(
+        "model \"{model}\" kept generating past {limit} tokens, twice (a reply the schema allows \
+         fits in fewer; the model is looping)"
+    )]
+    OutputLimit { model: String, limit: u32 },
+
     /// The schema itself does not compile: a bug in our prompts, not in the model.
     #[error("invalid JSON schema for a structured call: {detail}")]
     InvalidSchema { detail: String },
@@ -107,15 +115,16 @@ impl LlmError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Ollama(e) => e.is_transient(),
-            Self::SchemaViolation { .. } => true,
+            Self::SchemaViolation { .. } | Self::OutputLimit { .. } => true,
             Self::InvalidSchema { .. } => false,
         }
     }
 }
 
 /// Asks `request` with `format` = its schema, `stream:false`, `think:false` and the given
-/// options; validates the reply and, when it does not fit, asks once more with the bad reply
-/// and what was wrong with it before giving up with [`LlmError::SchemaViolation`].
+/// options; validates the reply and, when it does not fit, asks once more before giving up:
+/// with the bad reply and what was wrong with it ([`LlmError::SchemaViolation`]), or, when the
+/// reply ran into `num_predict`, afresh with a request to be brief ([`LlmError::OutputLimit`]).
 pub async fn chat_structured(
     client: &OllamaClient,
     request: &StructuredRequest,
@@ -132,22 +141,41 @@ pub async fn chat_structured(
         )
     };
     let first = client.chat(&chat).await?;
-    let detail = match interpret(&first, &schema) {
+    let limit = request.options.num_predict;
+    match interpret(&first, &schema, limit) {
         Ok(value) => return Ok(reply(first, value, 1)),
-        Err(detail) => detail,
-    };
-    tracing::warn!(ollama.model = %request.model, error.detail = %detail, "reply does not fit the schema; asking once more");
-    chat.messages.push(ChatMessage::assistant(first.message.content));
-    chat.messages.push(ChatMessage::user(repair_instruction(&detail)));
+        Err(Unfit::CutOff(limit)) => {
+            tracing::warn!(ollama.model = %request.model, limit, "reply cut off at the token budget; asking for a brief one");
+            // The looping reply stays out of the conversation: shown its own loop, a model
+            // tends to go on with it.
+            chat.messages.push(ChatMessage::user(brevity_instruction(limit)));
+        }
+        Err(Unfit::Invalid(detail)) => {
+            tracing::warn!(ollama.model = %request.model, error.detail = %detail, "reply does not fit the schema; asking once more");
+            chat.messages.push(ChatMessage::assistant(first.message.content));
+            chat.messages.push(ChatMessage::user(repair_instruction(&detail)));
+        }
+    }
     let second = client.chat(&chat).await?;
-    match interpret(&second, &schema) {
+    match interpret(&second, &schema, limit) {
         Ok(value) => Ok(reply(second, value, 2)),
-        Err(detail) => Err(LlmError::SchemaViolation {
+        Err(Unfit::CutOff(limit)) => {
+            Err(LlmError::OutputLimit { model: request.model.clone(), limit })
+        }
+        Err(Unfit::Invalid(detail)) => Err(LlmError::SchemaViolation {
             model: request.model.clone(),
             detail,
             raw: second.message.content,
         }),
     }
+}
+
+/// Why a reply cannot be used.
+enum Unfit {
+    /// It ran into the token budget (`num_predict`) and was cut off there.
+    CutOff(u32),
+    /// It is not JSON or does not fit the schema: what is wrong, for the repair request.
+    Invalid(String),
 }
 
 /// The compiled form of `schema`, from a small process-wide cache keyed by the schema's text:
@@ -171,16 +199,21 @@ fn compiled(schema: &Value) -> Result<Arc<JsonSchema>, LlmError> {
     Ok(fresh)
 }
 
-/// The reply's JSON when it parses and fits, else a sentence saying what is wrong.
-fn interpret(response: &ChatResponse, schema: &JsonSchema) -> Result<Value, String> {
-    let cut_off = if response.done_reason.as_deref() == Some("length") {
-        " (the reply was cut off at the token limit; num_ctx may be too small)"
-    } else {
-        ""
-    };
+/// The reply's JSON when it parses and fits, else why not.
+fn interpret(
+    response: &ChatResponse,
+    schema: &JsonSchema,
+    limit: Option<u32>,
+) -> Result<Value, Unfit> {
+    let cut_off = response.done_reason.as_deref() == Some("length");
+    if let (true, Some(limit)) = (cut_off, limit) {
+        return Err(Unfit::CutOff(limit));
+    }
+    // Without a budget of ours, a cut-off reply hit the context window.
+    let note = if cut_off { " (the reply was cut off at the context window, num_ctx)" } else { "" };
     let mut value: Value = serde_json::from_str(&response.message.content)
-        .map_err(|e| format!("the reply is not valid JSON ({e}){cut_off}"))?;
-    schema.check(&value).map_err(|violations| format!("{violations}{cut_off}"))?;
+        .map_err(|e| Unfit::Invalid(format!("the reply is not valid JSON ({e}){note}")))?;
+    schema.check(&value).map_err(|violations| Unfit::Invalid(format!("{violations}{note}")))?;
     keep_declared(&mut value, schema.value());
     Ok(value)
 }
@@ -210,6 +243,13 @@ fn repair_instruction(detail: &str) -> String {
     format!(
         "Your previous reply was rejected: {detail}. Answer again with only a JSON value that \
          matches the required JSON schema: no prose, no code fences, every required field present."
+    )
+}
+
+fn brevity_instruction(limit: u32) -> String {
+    format!(
+        "Your previous reply was cut off after {limit} tokens because it kept repeating itself. \
+         Answer again, briefly: only the JSON object, each text one or two plain sentences."
     )
 }
 

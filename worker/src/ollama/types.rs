@@ -49,20 +49,27 @@ impl Serialize for Format {
     }
 }
 
-/// The runtime `options` we set on every call. All three are explicit because Ollama's
-/// defaults differ per model and version (a 2048-token default `num_ctx` silently truncates
-/// long prompts), and results must be reproducible.
+/// The runtime `options` we set on every call. They are explicit because Ollama's defaults
+/// differ per model and version (a 2048-token default `num_ctx` silently truncates long
+/// prompts; `num_predict` is unlimited), and results must be reproducible.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ChatOptions {
     pub temperature: f64,
     pub seed: i64,
     pub num_ctx: u32,
+    /// The most tokens the reply may take; Ollama stops there with `done_reason: "length"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_predict: Option<u32>,
 }
 
 impl ChatOptions {
     /// Temperature 0 with a fixed seed: the same prompt gets the same reply.
     pub fn deterministic(seed: i64, num_ctx: u32) -> Self {
-        Self { temperature: 0.0, seed, num_ctx }
+        Self { temperature: 0.0, seed, num_ctx, num_predict: None }
+    }
+
+    pub fn with_num_predict(self, tokens: u32) -> Self {
+        Self { num_predict: Some(tokens), ..self }
     }
 }
 

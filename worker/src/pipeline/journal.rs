@@ -23,7 +23,13 @@ pub async fn run(
     let review = ask(
         services,
         ctx,
-        Step { model, system: prompts::JOURNAL_SYSTEM, user, schema: prompts::journal_schema() },
+        Step {
+            name: "journal",
+            model,
+            system: prompts::JOURNAL_SYSTEM,
+            user,
+            schema: prompts::journal_schema(),
+        },
     )
     .await?;
     ctx.step(90.0, "report", "writing the report")?;

@@ -4,10 +4,14 @@ use serde_json::Value;
 
 use crate::{
     job::{JobContext, JobError, Services},
-    ollama::{ChatOptions, LlmError, OllamaError, StructuredRequest, chat_structured},
+    ollama::{
+        ChatOptions, LlmError, OllamaError, StructuredRequest, chat_structured, output_tokens,
+    },
 };
 
 pub struct Step<'a> {
+    /// One of `config::LLM_STEPS`: names the step's token budget setting.
+    pub name: &'static str,
     pub model: &'a str,
     pub system: &'a str,
     pub user: String,
@@ -16,6 +20,7 @@ pub struct Step<'a> {
 
 /// Runs one call, abandoning it when the job is asked to stop.
 pub async fn ask(services: &Services, ctx: &JobContext, step: Step<'_>) -> Result<Value, JobError> {
+    let budget = token_budget(services, &step)?;
     let request = StructuredRequest {
         model: step.model.to_owned(),
         system: step.system.to_owned(),
@@ -25,6 +30,7 @@ pub async fn ask(services: &Services, ctx: &JobContext, step: Step<'_>) -> Resul
             temperature: 0.0,
             seed: services.config.ollama.seed,
             num_ctx: services.config.ollama.num_ctx,
+            num_predict: Some(budget),
         },
     };
     let reply = tokio::select! {
@@ -32,6 +38,16 @@ pub async fn ask(services: &Services, ctx: &JobContext, step: Step<'_>) -> Resul
         _ = ctx.stopped() => return Err(ctx.checkpoint().expect_err("stopped")),
     };
     reply.map(|r| r.value).map_err(|e| to_job_error(services, step.model, e))
+}
+
+/// `LLM_TOKEN_BUDGETS`' value for the step, else what its reply schema implies.
+fn token_budget(services: &Services, step: &Step<'_>) -> Result<u32, JobError> {
+    if let Some(tokens) = services.config.ollama.token_budgets.get(step.name) {
+        return Ok(tokens);
+    }
+    output_tokens(&step.schema).map_err(|path| {
+        JobError::permanent(format!("the {} step's reply schema is unbounded at {path}", step.name))
+    })
 }
 
 fn to_job_error(services: &Services, model: &str, e: LlmError) -> JobError {

@@ -57,6 +57,7 @@ pub async fn run(
         services,
         ctx,
         Step {
+            name: "analyst",
             model,
             system: prompts::ANALYST_SYSTEM,
             user: facts.clone(),
@@ -66,10 +67,12 @@ pub async fn run(
     .await?;
 
     ctx.step(45.0, "bull_case", "arguing the bull case")?;
-    let bull = ask(services, ctx, case_step(model, "bull (for buying)", &facts, &analyst)).await?;
+    let bull =
+        ask(services, ctx, case_step(model, "bull", "bull (for buying)", &facts, &analyst)).await?;
 
     ctx.step(65.0, "bear_case", "arguing the bear case")?;
-    let bear = ask(services, ctx, case_step(model, "bear (for selling)", &facts, &analyst)).await?;
+    let bear = ask(services, ctx, case_step(model, "bear", "bear (for selling)", &facts, &analyst))
+        .await?;
 
     ctx.step(85.0, "decision", "weighing both cases")?;
     let user = format!(
@@ -79,7 +82,13 @@ pub async fn run(
     let decision = ask(
         services,
         ctx,
-        Step { model, system: prompts::JUDGE_SYSTEM, user, schema: prompts::decision_schema() },
+        Step {
+            name: "decision",
+            model,
+            system: prompts::JUDGE_SYSTEM,
+            user,
+            schema: prompts::decision_schema(),
+        },
     )
     .await?;
 
@@ -108,8 +117,15 @@ pub async fn run(
     Ok(JobOutput { result, files })
 }
 
-fn case_step<'a>(model: &'a str, side: &str, facts: &str, analyst: &Value) -> Step<'a> {
+fn case_step<'a>(
+    model: &'a str,
+    name: &'static str,
+    side: &str,
+    facts: &str,
+    analyst: &Value,
+) -> Step<'a> {
     Step {
+        name,
         model,
         system: prompts::DEBATER_SYSTEM,
         user: format!(

@@ -99,6 +99,46 @@ async fn a_reply_that_breaks_the_schema_is_repaired_within_the_attempt() {
 }
 
 #[tokio::test]
+async fn a_looping_model_is_cut_at_the_steps_token_budget_and_fails_saying_so() {
+    let mut stack = stack_without_workers().await;
+    stack
+        .start_worker_with("budget", |c| c.ollama.token_budgets = "journal=300".parse().unwrap())
+        .await;
+    // Each of the three attempts: a looping reply, then a looping brief one.
+    stack.ollama.loop_next_chats(6);
+    let job = stack.submit(&journal("Chased a breakout.")).await;
+    let (done, _) = stack.wait_final(job["id"].as_str().unwrap(), LIMIT).await;
+    assert_eq!((done["status"].as_str(), done["attempts"].as_i64()), (Some("failed"), Some(3)));
+    let error = done["error"].as_str().unwrap();
+    assert!(error.contains("kept generating past 300 tokens"), "{error}");
+    let calls = stack.ollama.chat_requests();
+    assert_eq!(calls.len(), 6, "one brief-answer request after each cut-off reply");
+    assert!(calls.iter().all(|c| c["options"]["num_predict"] == 300), "{calls:?}");
+    let brief = calls[1]["messages"].as_array().unwrap();
+    assert!(
+        brief.last().unwrap()["content"].as_str().unwrap().contains("cut off after 300 tokens")
+    );
+    assert!(brief.iter().all(|m| m["role"] != "assistant"), "the loop is not shown back");
+}
+
+#[tokio::test]
+async fn every_call_sets_num_predict_from_its_steps_reply_schema() {
+    let stack = stack().await;
+    let job = stack.submit(&market("GOOG", "2010-06-01")).await;
+    let (done, _) = stack.wait_final(job["id"].as_str().unwrap(), LIMIT).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let budgets: Vec<u64> = stack
+        .ollama
+        .chat_requests()
+        .iter()
+        .map(|c| c["options"]["num_predict"].as_u64().expect("num_predict on every call"))
+        .collect();
+    assert_eq!(budgets.len(), 4, "analyst, bull, bear, decision");
+    assert_eq!(budgets[1], budgets[2], "bull and bear share a schema");
+    assert!(budgets.iter().all(|b| (400..=900).contains(b)), "{budgets:?}");
+}
+
+#[tokio::test]
 async fn a_running_job_is_cancelled_at_its_next_step() {
     let stack = stack().await;
     stack.ollama.set_chat_delay(Duration::from_millis(700));

@@ -72,6 +72,7 @@ pub fn worker_config(stack: &Stack, name: &str) -> WorkerConfig {
             timeout: Duration::from_secs(10),
             num_ctx: 8192,
             seed: 42,
+            token_budgets: Default::default(),
         },
     }
 }

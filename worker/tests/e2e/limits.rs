@@ -66,7 +66,14 @@ async fn a_training_attempt_that_times_out_is_not_retried() {
 
 #[tokio::test]
 async fn model_output_with_nul_characters_and_extra_fields_is_stored_cleanly() {
-    let stack = stack().await;
+    let mut stack = stack_without_workers().await;
+    // Room for the 200 KB reply: the token budget would otherwise cut it off.
+    stack
+        .start_worker_with("roomy", |c| {
+            c.ollama.num_ctx = 131_072;
+            c.ollama.token_budgets = "journal=100000".parse().unwrap();
+        })
+        .await;
     let padding = "p".repeat(200_000);
     stack.ollama.reply_next_chat(
         json!({"emotions": ["fear\u{0}"], "rules_broken": [], "biases": ["<script>x</script>"],

@@ -113,3 +113,47 @@ async fn every_request_is_recorded_with_its_path_and_body() {
     double.reset_counters();
     assert_eq!((double.chat_calls(), double.requests().len()), (0, 0));
 }
+
+#[tokio::test]
+async fn a_reply_longer_than_num_predict_is_cut_there_with_done_reason_length() {
+    let double = OllamaDouble::start().await;
+    let long = json!({ "decision": "HOLD", "rationale": "r".repeat(400) }).to_string();
+    double.reply_next_chat(long.clone());
+    let options = json!({ "options": { "temperature": 0.0, "num_ctx": 8192, "num_predict": 50 } });
+    let (_, reply) = post(&double, "/api/chat", &chat_body(options.clone())).await;
+    assert_eq!(
+        (reply["done_reason"].as_str(), reply["eval_count"].as_u64()),
+        (Some("length"), Some(50))
+    );
+    let content = reply["message"]["content"].as_str().unwrap();
+    assert_eq!(content, &long[..200], "four characters per token, cut where generation stopped");
+    // A reply that fits is whole.
+    let (_, reply) = post(&double, "/api/chat", &chat_body(options)).await;
+    assert_eq!(reply["done_reason"], "stop");
+    assert!(is_valid(&decision_schema(), &content_of(&reply)));
+}
+
+#[tokio::test]
+async fn a_looping_reply_runs_to_num_predict_or_else_to_the_context() {
+    let double = OllamaDouble::start().await;
+    double.loop_next_chats(2);
+    let budget = json!({ "options": { "num_ctx": 8192, "num_predict": 64 } });
+    let (_, reply) = post(&double, "/api/chat", &chat_body(budget)).await;
+    assert_eq!(
+        (reply["done_reason"].as_str(), reply["eval_count"].as_u64()),
+        (Some("length"), Some(64))
+    );
+    let content = reply["message"]["content"].as_str().unwrap();
+    assert!(
+        content.starts_with("{\"confidence\": \";;;;") && content.ends_with(";;;;"),
+        "{content}"
+    );
+    let unlimited = json!({ "options": { "num_ctx": 1024, "num_predict": -1 } });
+    let (_, reply) = post(&double, "/api/chat", &chat_body(unlimited)).await;
+    assert_eq!(
+        (reply["done_reason"].as_str(), reply["eval_count"].as_u64()),
+        (Some("length"), Some(1024))
+    );
+    let (_, reply) = post(&double, "/api/chat", &chat_body(json!({}))).await;
+    assert_eq!(reply["done_reason"], "stop", "two loops queued, two consumed");
+}

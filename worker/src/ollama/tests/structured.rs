@@ -147,9 +147,53 @@ async fn fields_the_schema_does_not_declare_are_dropped_from_the_reply() {
                "padding": padding, "nested": {"deep": [1, 2, 3]}})
         .to_string(),
     );
-    let reply = chat_structured(&client(&double), &request()).await.expect("a reply");
+    // A context that holds the 100 KB reply: a smaller one cuts it off.
+    let roomy = StructuredRequest { options: ChatOptions::deterministic(7, 65_536), ..request() };
+    let reply = chat_structured(&client(&double), &roomy).await.expect("a reply");
     assert_eq!(
         reply.value,
         json!({"decision": "BUY", "confidence": 0.5, "rationale": "r", "risks": ["a"]})
     );
+}
+
+fn budgeted(tokens: u32) -> StructuredRequest {
+    StructuredRequest {
+        options: ChatOptions::deterministic(7, 4096).with_num_predict(tokens),
+        ..request()
+    }
+}
+
+#[tokio::test]
+async fn a_reply_cut_off_at_the_budget_is_asked_for_again_briefly_without_the_loop() {
+    let double = OllamaDouble::start().await;
+    double.loop_next_chats(1);
+    let reply = chat_structured(&client(&double), &budgeted(200)).await.expect("the brief reply");
+    assert_eq!(reply.attempts, 2);
+    let sent = double.chat_requests();
+    assert_eq!(sent[0]["options"]["num_predict"], 200);
+    let second = roles_and_contents(&sent[1]);
+    let roles: Vec<&str> = second.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(roles, ["system", "user", "user"], "the looping reply is not sent back");
+    assert!(second[2].1.contains("cut off after 200 tokens"), "{}", second[2].1);
+    assert_eq!(sent[1]["options"]["num_predict"], 200, "the same budget");
+}
+
+#[tokio::test]
+async fn two_cut_off_replies_fail_with_a_transient_output_limit() {
+    let double = OllamaDouble::start().await;
+    double.loop_next_chats(2);
+    let error = chat_structured(&client(&double), &budgeted(200)).await.unwrap_err();
+    assert!(matches!(error, LlmError::OutputLimit { limit: 200, .. }), "{error:?}");
+    assert!(error.is_transient());
+    assert!(error.to_string().contains("kept generating past 200 tokens"), "{error}");
+    assert_eq!(double.chat_calls(), 2);
+}
+
+#[tokio::test]
+async fn without_a_budget_a_reply_cut_at_the_context_window_is_a_schema_violation_saying_so() {
+    let double = OllamaDouble::start().await;
+    double.loop_next_chats(2);
+    let error = chat_structured(&client(&double), &request()).await.unwrap_err();
+    let LlmError::SchemaViolation { detail, .. } = &error else { panic!("{error:?}") };
+    assert!(detail.contains("cut off at the context window"), "{detail}");
 }
