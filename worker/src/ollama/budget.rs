@@ -24,7 +24,7 @@ pub fn output_tokens(schema: &Value) -> Result<u32, String> {
 }
 
 /// An upper bound on the characters of any reply to `schema`, pretty-printed or not.
-pub fn longest_reply(schema: &Value, path: &str) -> Result<usize, String> {
+fn longest_reply(schema: &Value, path: &str) -> Result<usize, String> {
     let here = || if path.is_empty() { "the top level".to_owned() } else { path.to_owned() };
     if let Some(Value::Array(options)) = schema.get("enum") {
         return Ok(options.iter().map(|o| o.to_string().chars().count()).max().unwrap_or(0));

@@ -26,12 +26,11 @@ pub async fn ask(services: &Services, ctx: &JobContext, step: Step<'_>) -> Resul
         system: step.system.to_owned(),
         user: step.user,
         schema: step.schema,
-        options: ChatOptions {
-            temperature: 0.0,
-            seed: services.config.ollama.seed,
-            num_ctx: services.config.ollama.num_ctx,
-            num_predict: Some(budget),
-        },
+        options: ChatOptions::deterministic(
+            services.config.ollama.seed,
+            services.config.ollama.num_ctx,
+        )
+        .with_num_predict(budget),
     };
     let reply = tokio::select! {
         reply = chat_structured(&services.ollama, &request) => reply,

@@ -67,12 +67,10 @@ pub async fn run(
     .await?;
 
     ctx.step(45.0, "bull_case", "arguing the bull case")?;
-    let bull =
-        ask(services, ctx, case_step(model, "bull", "bull (for buying)", &facts, &analyst)).await?;
+    let bull = ask(services, ctx, case_step(model, "bull", &facts, &analyst)).await?;
 
     ctx.step(65.0, "bear_case", "arguing the bear case")?;
-    let bear = ask(services, ctx, case_step(model, "bear", "bear (for selling)", &facts, &analyst))
-        .await?;
+    let bear = ask(services, ctx, case_step(model, "bear", &facts, &analyst)).await?;
 
     ctx.step(85.0, "decision", "weighing both cases")?;
     let user = format!(
@@ -117,13 +115,9 @@ pub async fn run(
     Ok(JobOutput { result, files })
 }
 
-fn case_step<'a>(
-    model: &'a str,
-    name: &'static str,
-    side: &str,
-    facts: &str,
-    analyst: &Value,
-) -> Step<'a> {
+/// The bull or the bear step (`name`), which argue from the same facts and analyst report.
+fn case_step<'a>(model: &'a str, name: &'static str, facts: &str, analyst: &Value) -> Step<'a> {
+    let side = if name == "bull" { "bull (for buying)" } else { "bear (for selling)" };
     Step {
         name,
         model,
