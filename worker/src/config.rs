@@ -2,6 +2,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+use crate::llm::{StreamLimits, openai::ResponseFormat};
 use shared::{
     config::{CommonConfig, ConfigError, Env, seconds, settings::*},
     job::JobKind,
@@ -37,18 +38,48 @@ pub struct WorkerConfig {
     pub max_artifact_bytes: u64,
     /// Largest result a job may store, as JSON.
     pub max_result_bytes: usize,
-    pub ollama: OllamaConfig,
+    pub llm: LlmConfig,
 }
 
+/// The model server and how calls to it are bounded.
 #[derive(Clone)]
-pub struct OllamaConfig {
+pub struct LlmConfig {
+    pub api: LlmApi,
+    /// `OLLAMA_URL`.
     pub url: String,
+    /// `LLM_BASE_URL` (`LLM_API=openai`).
+    pub base_url: Option<String>,
+    pub api_key: Option<String>,
+    pub response_format: ResponseFormat,
     pub model: String,
     pub pull: bool,
+    /// The overall cap on one call, and the bound on short requests.
     pub timeout: Duration,
+    pub first_token_timeout: Duration,
+    pub load_timeout: Duration,
+    pub stall_timeout: Duration,
     pub num_ctx: u32,
     pub seed: i64,
     pub token_budgets: TokenBudgets,
+    /// LLM calls this worker makes at once.
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmApi {
+    Ollama,
+    OpenAi,
+}
+
+impl LlmConfig {
+    pub fn stream_limits(&self) -> StreamLimits {
+        StreamLimits {
+            first_token: self.first_token_timeout,
+            load: self.load_timeout,
+            stall: self.stall_timeout,
+            total: self.timeout,
+        }
+    }
 }
 
 /// The LLM steps a pipeline runs, by the names `LLM_TOKEN_BUDGETS` uses.
@@ -87,14 +118,22 @@ impl std::str::FromStr for TokenBudgets {
     }
 }
 
-// Hand-written so that credentials in OLLAMA_URL never reach a log line.
-impl std::fmt::Debug for OllamaConfig {
+// Hand-written so that credentials in URLs and the API key never reach a log line.
+impl std::fmt::Debug for LlmConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OllamaConfig")
+        f.debug_struct("LlmConfig")
+            .field("api", &self.api)
             .field("url", &shared::redact::redact_url(&self.url))
+            .field("base_url", &self.base_url.as_deref().map(shared::redact::redact_url))
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("response_format", &self.response_format)
             .field("model", &self.model)
             .field("pull", &self.pull)
             .field("timeout", &self.timeout)
+            .field("first_token_timeout", &self.first_token_timeout)
+            .field("load_timeout", &self.load_timeout)
+            .field("stall_timeout", &self.stall_timeout)
+            .field("concurrency", &self.concurrency)
             .field("num_ctx", &self.num_ctx)
             .field("seed", &self.seed)
             .field("token_budgets", &self.token_budgets)
@@ -128,11 +167,24 @@ impl WorkerConfig {
             max_bars: positive(env, &MAX_BARS)?,
             max_artifact_bytes: env.parse(&MAX_ARTIFACT_BYTES)?,
             max_result_bytes: positive(env, &MAX_RESULT_BYTES)?,
-            ollama: OllamaConfig {
+            llm: LlmConfig {
+                api: match env.parse::<String>(&LLM_API)?.to_ascii_lowercase().as_str() {
+                    "ollama" => LlmApi::Ollama,
+                    "openai" => LlmApi::OpenAi,
+                    other => {
+                        return Err(ConfigError::invalid(&LLM_API, &other, "ollama or openai"));
+                    }
+                },
                 url: env.parse(&OLLAMA_URL)?,
+                base_url: env.raw(&LLM_BASE_URL),
+                api_key: api_key(env)?,
+                response_format: env.parse(&LLM_RESPONSE_FORMAT)?,
                 model: env.parse(&OLLAMA_MODEL)?,
                 pull: env.flag(&OLLAMA_PULL)?,
                 timeout: seconds(env, &OLLAMA_TIMEOUT_S)?,
+                first_token_timeout: seconds(env, &OLLAMA_FIRST_TOKEN_TIMEOUT_S)?,
+                load_timeout: seconds(env, &OLLAMA_LOAD_TIMEOUT_S)?,
+                stall_timeout: seconds(env, &OLLAMA_STALL_TIMEOUT_S)?,
                 num_ctx: env.parse(&OLLAMA_NUM_CTX)?,
                 seed: env.parse(&OLLAMA_SEED)?,
                 token_budgets: match env.raw(&LLM_TOKEN_BUDGETS) {
@@ -141,8 +193,19 @@ impl WorkerConfig {
                     })?,
                     None => TokenBudgets::default(),
                 },
+                concurrency: match env.raw(&LLM_CONCURRENCY) {
+                    Some(_) => positive(env, &LLM_CONCURRENCY)?,
+                    None => positive(env, &ANALYSIS_CONCURRENCY)?,
+                },
             },
         };
+        if config.llm.api == LlmApi::OpenAi && config.llm.base_url.is_none() {
+            return Err(ConfigError::invalid(
+                &LLM_BASE_URL,
+                &"",
+                "the server's base URL, e.g. http://vllm:8000/v1 (LLM_API=openai needs it)",
+            ));
+        }
         if config.lease < config.heartbeat * 2 {
             return Err(ConfigError::invalid(
                 &JOB_LEASE_S,
@@ -166,6 +229,15 @@ impl WorkerConfig {
             JobKind::Training => self.training_timeout,
         }
     }
+}
+
+/// `LLM_API_KEY_FILE`'s contents (trimmed), else `LLM_API_KEY`.
+fn api_key(env: &Env) -> Result<Option<String>, ConfigError> {
+    let Some(path) = env.raw(&LLM_API_KEY_FILE) else { return Ok(env.raw(&LLM_API_KEY)) };
+    let key = std::fs::read_to_string(&path).map_err(|e| {
+        ConfigError::invalid(&LLM_API_KEY_FILE, &path, &format!("a readable file ({e})"))
+    })?;
+    Ok(Some(key.trim().to_owned()).filter(|k| !k.is_empty()))
 }
 
 fn parse_queues(raw: &str) -> Result<Vec<JobKind>, ConfigError> {
@@ -226,8 +298,8 @@ mod tests {
         assert_eq!(c.queues, vec![JobKind::Analysis, JobKind::Training]);
         assert_eq!((c.analysis_concurrency, c.training_concurrency), (2, 1));
         assert_eq!(c.health_addr.to_string(), "0.0.0.0:9000");
-        assert_eq!(c.ollama.url, "http://ollama:11434");
-        assert!(c.ollama.pull);
+        assert_eq!(c.llm.url, "http://ollama:11434");
+        assert!(c.llm.pull);
     }
 
     #[test]
@@ -246,11 +318,11 @@ mod tests {
         let c =
             WorkerConfig::from_env(&env(&[("LLM_TOKEN_BUDGETS", " analyst=800, journal = 90 ")]))
                 .unwrap();
-        let budgets = &c.ollama.token_budgets;
+        let budgets = &c.llm.token_budgets;
         assert_eq!((budgets.get("analyst"), budgets.get("journal")), (Some(800), Some(90)));
         assert_eq!(budgets.get("decision"), None);
         assert_eq!(
-            WorkerConfig::from_env(&env(&[])).unwrap().ollama.token_budgets.get("analyst"),
+            WorkerConfig::from_env(&env(&[])).unwrap().llm.token_budgets.get("analyst"),
             None
         );
         for bad in ["analyst", "critic=100", "analyst=-1", "analyst=0", "analyst=lots"] {

@@ -3,7 +3,7 @@
 pub mod config;
 pub mod execute;
 pub mod job;
-pub mod ollama;
+pub mod llm;
 pub mod pipeline;
 pub mod runtime;
 

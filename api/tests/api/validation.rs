@@ -39,7 +39,7 @@ async fn symbol_must_match_the_pattern() {
 #[tokio::test]
 async fn date_must_be_iso_formatted() {
     let api = spawn_api().await;
-    for bad in ["2010-6-1", "01/06/2010", "2010-02-30", "yesterday"] {
+    for bad in ["2010-6-1", "01/06/2010", "2010-02-30", "yesterday", "2010-06-01T12:00:00"] {
         assert_problem(api.post_job(&market("GOOG", bad)).await, 422, "input.date").await;
     }
 }
@@ -51,6 +51,10 @@ async fn date_must_not_be_in_the_future() {
     let problem =
         assert_problem(api.post_job(&market("GOOG", &tomorrow)).await, 422, "input.date").await;
     assert!(problem["detail"].as_str().unwrap().contains("future"));
+    let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let problem =
+        assert_problem(api.post_job(&market("GOOG", &in_an_hour)).await, 422, "input.date").await;
+    assert!(problem["detail"].as_str().unwrap().contains("is in the future"), "{problem}");
 }
 
 #[tokio::test]

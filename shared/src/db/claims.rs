@@ -191,11 +191,7 @@ pub async fn finish_many(
                 None,
                 Some(error.clone()),
                 delay.as_secs_f64(),
-                Progress::new(
-                    0.0,
-                    "retrying",
-                    format!("retrying in {:.1}s after: {error}", delay.as_secs_f64()),
-                ),
+                Progress::new(0.0, "retrying", retry_message(token.attempt, *delay, error)),
             ),
         };
         ids.push(token.job_id);
@@ -258,4 +254,17 @@ pub async fn release(pool: &PgPool, tokens: &[ClaimToken]) -> Result<u64, sqlx::
         released += done.rows_affected();
     }
     Ok(released)
+}
+
+/// What a job waiting for its next attempt shows: when it can be picked up, not only the
+/// backoff (it may then wait longer for a free worker).
+fn retry_message(attempt: i32, delay: std::time::Duration, error: &str) -> String {
+    let at = chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+    format!(
+        "attempt {} can start at {} (in {:.1}s), as soon as a worker is free; attempt {attempt} \
+         failed: {error}",
+        attempt + 1,
+        at.format("%H:%M:%S UTC"),
+        delay.as_secs_f64()
+    )
 }

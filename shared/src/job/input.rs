@@ -4,11 +4,11 @@
 //! field was wrong and what was expected, and unknown fields are refused (a typo such as
 //! `"horizn"` must not silently fall back to a default).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{IsoDate, JobKind, ModelName, Symbol};
+use super::{AnalysisDate, JobKind, ModelName, Symbol};
 use crate::field_error::FieldError;
 use crate::market::DataSource;
 
@@ -77,7 +77,7 @@ pub enum AnalysisInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MarketInput {
     pub symbol: Symbol,
-    pub date: IsoDate,
+    pub date: AnalysisDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,14 +96,15 @@ pub struct JournalInput {
 }
 
 /// Parses a whole submission body: `{"kind": ..., "input": {...}}`, or the short form
-/// `{"ticker": "NVDA", "date": "2024-05-10"}` (as a body or as an analysis `input`).
-pub fn parse_submission(body: &Value, today: NaiveDate) -> Result<JobSpec, FieldError> {
+/// `{"ticker": "NVDA", "date": "2024-05-10"}` (as a body or as an analysis `input`). `now`
+/// bounds the analysis date: neither its day nor its instant may be later.
+pub fn parse_submission(body: &Value, now: DateTime<Utc>) -> Result<JobSpec, FieldError> {
     let Value::Object(map) = body else {
         return Err(FieldError::new("body", "expected a JSON object"));
     };
     storable::check_storable(body, "")?;
     if !map.contains_key("kind") && map.contains_key("ticker") {
-        return parse_analysis(map, today, "").map(JobSpec::Analysis);
+        return parse_analysis(map, now, "").map(JobSpec::Analysis);
     }
     let mut top = Fields::new(map, "");
     let kind: JobKind =
@@ -111,21 +112,21 @@ pub fn parse_submission(body: &Value, today: NaiveDate) -> Result<JobSpec, Field
     let input = top.required_object("input")?;
     top.deny_unknown()?;
     match kind {
-        JobKind::Analysis => parse_analysis(input, today, "input").map(JobSpec::Analysis),
+        JobKind::Analysis => parse_analysis(input, now, "input").map(JobSpec::Analysis),
         JobKind::Training => TrainingInput::parse(input, "input").map(JobSpec::Training),
     }
 }
 
 fn parse_analysis(
     map: &Map<String, Value>,
-    today: NaiveDate,
+    now: DateTime<Utc>,
     path: &str,
 ) -> Result<AnalysisInput, FieldError> {
     let mut f = Fields::new(map, path);
     if map.contains_key("ticker") && !map.contains_key("task") {
         // Short form: `ticker` stands for `symbol` of a market analysis.
         let symbol = f.parsed("ticker", Symbol::parse)?;
-        let date = f.parsed("date", |raw| IsoDate::parse(raw, today))?;
+        let date = f.parsed("date", |raw| AnalysisDate::parse(raw, now))?;
         f.deny_unknown()?;
         return Ok(AnalysisInput::Market(MarketInput {
             symbol,
@@ -139,7 +140,7 @@ fn parse_analysis(
     let parsed = match task {
         "market" => AnalysisInput::Market(MarketInput {
             symbol: f.parsed("symbol", Symbol::parse)?,
-            date: f.parsed("date", |raw| IsoDate::parse(raw, today))?,
+            date: f.parsed("date", |raw| AnalysisDate::parse(raw, now))?,
             question: f.optional_text("question", MAX_QUESTION_CHARS)?,
             model: f.optional_parsed("model", ModelName::parse)?,
             data: f.optional_data_source("data")?,

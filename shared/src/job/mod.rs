@@ -4,7 +4,7 @@ mod fields;
 mod input;
 mod record;
 
-pub use fields::{IsoDate, ModelName, Symbol};
+pub use fields::{AnalysisDate, ModelName, Symbol};
 pub use input::{
     AnalysisInput, JobSpec, JournalInput, MarketInput, TrainingCost, TrainingInput,
     parse_submission, submission_schema, summarize_input,

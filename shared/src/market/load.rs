@@ -1,13 +1,11 @@
-//! Resolving a job's data source to bars, and cutting them at the analysis date.
+//! Resolving a job's data source to bars, and cutting them at the analysis date or instant.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
-
 use super::csv_reader::too_large;
 use super::source::{check_bars, check_relative_csv_path};
-use super::{Bar, DataSource, MarketDataError, ReadLimits, read_csv_limited};
+use super::{Bar, Cutoff, DataSource, MarketDataError, ReadLimits, read_csv_limited};
 
 /// The bars a job analyses: inline bars as sent, `DATA_DIR/path` for a CSV source, and
 /// `DATA_DIR/<SYMBOL>.csv` (name as given, case-sensitive) without a source, or
@@ -55,11 +53,15 @@ pub fn load_bars(
     }
 }
 
-/// Every bar whose date is on or before `date`, bars dated `date` included (the analysis is
-/// as of that day's close), and nothing after it. `bars` must be in time order, as every
-/// reader in this module returns them.
-pub fn bars_up_to(bars: &[Bar], date: NaiveDate) -> &[Bar] {
-    let end = bars.partition_point(|bar| bar.time.date() <= date);
+/// The bars known at `cutoff` and nothing after it: for a day, every bar dated on or before it
+/// (the analysis is as of that day's close); for an instant, see [`Cutoff::Instant`]. `bars`
+/// must be in time order, as every reader in this module returns them.
+///
+/// The cut is at the first bar not known yet, so that with daily and intraday bars mixed a
+/// later bar is never kept after an unknown one.
+pub fn bars_up_to(bars: &[Bar], cutoff: impl Into<Cutoff>) -> &[Bar] {
+    let cutoff = cutoff.into();
+    let end = bars.iter().position(|bar| !cutoff.keeps(&bar.time)).unwrap_or(bars.len());
     &bars[..end]
 }
 

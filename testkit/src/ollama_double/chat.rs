@@ -27,7 +27,7 @@ pub(crate) async fn chat(State(control): State<DoubleControl>, body: Bytes) -> R
         tokio::time::sleep(plan.delay).await;
     }
     if let Some(failure) = plan.failure {
-        return wire::error(failure.status, failure.message);
+        return wire::failure(failure);
     }
     let content =
         if call.messages.is_empty() { String::new() } else { content(&control, &call, &plan) };
@@ -35,12 +35,12 @@ pub(crate) async fn chat(State(control): State<DoubleControl>, body: Bytes) -> R
     let reply = Reply { call: &call, content, cut_off, delay_ns: nanos(plan.delay) };
     let response = if call.stream {
         let chunks = wire::ndjson_lines(&reply.stream_chunks());
-        wire::chunked("application/x-ndjson", chunks, plan.drop_connection)
+        wire::chunked("application/x-ndjson", chunks, plan.drop_connection, plan.stall)
     } else if plan.drop_connection {
         let body = reply.final_object(true).to_string().into_bytes();
         let (head, tail) = body.split_at(body.len() / 2);
         let chunks = vec![Bytes::copy_from_slice(head), Bytes::copy_from_slice(tail)];
-        wire::chunked("application/json; charset=utf-8", chunks, true)
+        wire::chunked("application/json; charset=utf-8", chunks, true, None)
     } else {
         axum::Json(reply.final_object(true)).into_response()
     };
@@ -52,14 +52,14 @@ pub(crate) async fn chat(State(control): State<DoubleControl>, body: Bytes) -> R
 
 /// What the "model" says: a queued raw reply, a deliberate schema break, a scripted reply, or
 /// generated content that fits the requested format.
-fn content(control: &DoubleControl, call: &ChatCall, plan: &ChatPlan) -> String {
+pub(crate) fn content(control: &DoubleControl, call: &ChatCall, plan: &ChatPlan) -> String {
     if let Some(raw) = &plan.raw_reply {
         return raw.clone();
     }
     if plan.looping {
         return looping_reply(call);
     }
-    if plan.break_schema {
+    if plan.break_schema || control.seed_is_broken(call.seed) {
         return match &call.format {
             Some(Format::Schema(schema)) => violating_instance(schema).to_string(),
             _ => "Sure! Here is my answer, not in JSON.".into(),
@@ -89,7 +89,7 @@ fn token_limit(call: &ChatCall) -> u64 {
 
 /// `content` cut at the token limit, and whether it was: Ollama stops generating there and
 /// answers `done_reason: "length"` with whatever it had, usually JSON that does not parse.
-fn bounded(content: String, call: &ChatCall) -> (String, bool) {
+pub(crate) fn bounded(content: String, call: &ChatCall) -> (String, bool) {
     let limit = token_limit(call);
     if tokens(content.chars().count()) <= limit {
         return (content, false);
@@ -174,10 +174,10 @@ impl Reply<'_> {
 }
 
 /// The double's tokenizer: four characters per token.
-const CHARS_PER_TOKEN: u64 = 4;
+pub(crate) const CHARS_PER_TOKEN: u64 = 4;
 
 /// Tokens in `chars` characters: rounded up, never zero.
-fn tokens(chars: usize) -> u64 {
+pub(crate) fn tokens(chars: usize) -> u64 {
     u64::try_from(chars).unwrap_or(u64::MAX).div_ceil(CHARS_PER_TOKEN).max(1)
 }
 

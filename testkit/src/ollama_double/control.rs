@@ -27,6 +27,8 @@ pub struct RecordedRequest {
 pub(crate) struct HttpFailure {
     pub status: u16,
     pub message: String,
+    /// Sent as `Retry-After` (seconds).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +48,8 @@ pub(crate) struct ChatPlan {
     pub raw_reply: Option<String>,
     pub break_schema: bool,
     pub looping: bool,
+    /// Silence in the middle of the streamed reply.
+    pub stall: Option<Duration>,
 }
 
 #[derive(Debug, Default)]
@@ -56,6 +60,10 @@ struct State {
     chat_drops: usize,
     schema_breaks: usize,
     loops: usize,
+    stalls: VecDeque<Duration>,
+    broken_seeds: Vec<i64>,
+    refuse_json_schema: bool,
+    api_key: Option<String>,
     raw_replies: VecDeque<String>,
     scripts: Vec<(String, String)>,
     enum_preferences: Vec<Value>,
@@ -126,8 +134,53 @@ impl DoubleControl {
 
     /// The next `n` chat calls answer `status` with `{"error": message}`.
     pub fn fail_next_chats(&self, n: usize, status: u16, message: impl Into<String>) {
-        let failure = HttpFailure { status, message: message.into() };
+        let failure = HttpFailure { status, message: message.into(), retry_after: None };
         self.state().chat_failures.extend(std::iter::repeat_n(failure, n));
+    }
+
+    /// The next `n` chat calls answer 503 "server busy" with `Retry-After: seconds`.
+    pub fn busy_next_chats_retry_after(&self, n: usize, seconds: u64) {
+        let failure =
+            HttpFailure { status: 503, message: SERVER_BUSY.into(), retry_after: Some(seconds) };
+        self.state().chat_failures.extend(std::iter::repeat_n(failure, n));
+    }
+
+    /// The next `n` streamed chat calls send half their reply, then nothing for `pause`, then
+    /// the rest: a generation that got stuck.
+    pub fn stall_next_chats(&self, n: usize, pause: Duration) {
+        self.state().stalls.extend(std::iter::repeat_n(pause, n));
+    }
+
+    /// Every call sampling with `seed` replies with JSON that breaks its schema, at any
+    /// temperature: a deterministic model that is wrong for this seed, so only a call with
+    /// another seed can succeed.
+    pub fn break_schema_for_seed(&self, seed: i64) {
+        self.state().broken_seeds.push(seed);
+    }
+
+    /// Whether `seed` is one [`Self::break_schema_for_seed`] registered.
+    pub(crate) fn seed_is_broken(&self, seed: Option<i64>) -> bool {
+        seed.is_some_and(|seed| self.state().broken_seeds.contains(&seed))
+    }
+
+    /// The OpenAI-compatible endpoint behaves as llama.cpp's Python server does: it answers
+    /// `response_format: {type: "json_schema"}` with a 500 naming it, accepts only
+    /// `{type: "json_object", schema}`, and ignores `stream_options` (no usage in streams).
+    pub fn refuse_json_schema(&self, refuse: bool) {
+        self.state().refuse_json_schema = refuse;
+    }
+
+    /// The OpenAI-compatible endpoint wants `Authorization: Bearer <key>` (401 otherwise).
+    pub fn require_api_key(&self, key: impl Into<String>) {
+        self.state().api_key = Some(key.into());
+    }
+
+    pub(crate) fn api_key(&self) -> Option<String> {
+        self.state().api_key.clone()
+    }
+
+    pub(crate) fn refuses_json_schema(&self) -> bool {
+        self.state().refuse_json_schema
     }
 
     /// The next `n` chat calls get Ollama's 503 "server busy" answer.
@@ -274,7 +327,8 @@ impl DoubleControl {
         let looping = raw_reply.is_none() && take_one(&mut state.loops);
         let break_schema = raw_reply.is_none() && !looping && take_one(&mut state.schema_breaks);
         let delay = global + extra;
-        ChatPlan { failure: None, delay, drop_connection, raw_reply, break_schema, looping }
+        let stall = state.stalls.pop_front();
+        ChatPlan { failure: None, delay, drop_connection, raw_reply, break_schema, looping, stall }
     }
 
     pub(crate) fn scripted_reply(&self, last_user: &str, system: &str) -> Option<String> {

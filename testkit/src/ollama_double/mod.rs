@@ -1,6 +1,8 @@
 //! An Ollama double: a real HTTP server on `127.0.0.1:0` speaking Ollama's wire format
 //! (`/api/chat` with a JSON-schema `format`, `/api/tags`, `/api/pull` as NDJSON, `{"error": ..}`
-//! bodies with 400/404/500/503), stricter than Ollama about what it accepts.
+//! bodies with 400/404/500/503), stricter than Ollama about what it accepts, and the
+//! OpenAI-compatible API in front of the same "model" (`/v1/chat/completions` as server-sent
+//! events, `/v1/models`).
 //!
 //! Tests steer it through [`DoubleControl`] (reachable from [`OllamaDouble`] by `Deref`): fail
 //! the next N chats, break the schema, delay, cut connections, script replies, and read back
@@ -18,6 +20,7 @@
 mod chat;
 mod control;
 mod models;
+mod openai;
 mod schema_instance;
 mod validate;
 mod wire;
@@ -113,6 +116,8 @@ pub fn router(control: DoubleControl) -> Router {
         .route("/api/chat", post(chat::chat))
         .route("/api/pull", post(models::pull))
         .route("/api/show", post(models::show))
+        .route("/v1/chat/completions", post(openai::chat_completions))
+        .route("/v1/models", get(openai::models))
         .route("/_double/stats", get(models::stats))
         .fallback(models::not_found)
         .with_state(control)

@@ -103,7 +103,7 @@ pub(crate) async fn pull(State(control): State<DoubleControl>, body: Bytes) -> R
     if !call.stream {
         return match fault {
             Some(PullFault::ErrorLine(message)) => wire::error(500, message),
-            Some(PullFault::Drop) => wire::chunked("application/json", vec![], true),
+            Some(PullFault::Drop) => wire::chunked("application/json", vec![], true, None),
             None => {
                 control.add_model(&call.model);
                 axum::Json(json!({ "status": "success" })).into_response()
@@ -125,7 +125,7 @@ pub(crate) async fn pull(State(control): State<DoubleControl>, body: Bytes) -> R
             false
         }
     };
-    wire::chunked("application/x-ndjson", wire::ndjson_lines(&lines), cut)
+    wire::chunked("application/x-ndjson", wire::ndjson_lines(&lines), cut, None)
 }
 
 /// The statuses Ollama streams for a pull: manifest, per-layer download progress (without

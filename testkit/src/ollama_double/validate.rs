@@ -22,6 +22,7 @@ pub(crate) struct ChatCall {
     pub num_predict: Option<i64>,
     /// `options.num_ctx`: where an unlimited generation stops at the latest.
     pub num_ctx: Option<u64>,
+    pub seed: Option<i64>,
 }
 
 impl ChatCall {
@@ -104,7 +105,8 @@ pub(crate) fn chat_request(body: &[u8]) -> Result<ChatCall, String> {
     if let Some(tools) = object.get("tools").filter(|t| !t.is_array()) {
         return Err(format!("tools must be an array, got {}", kind_of(tools)));
     }
-    Ok(ChatCall { model, messages, stream, format, num_predict, num_ctx })
+    let seed = option("seed").and_then(Value::as_i64);
+    Ok(ChatCall { model, messages, stream, format, num_predict, num_ctx, seed })
 }
 
 pub(crate) fn pull_request(body: &[u8]) -> Result<PullCall, String> {
@@ -116,6 +118,81 @@ pub(crate) fn pull_request(body: &[u8]) -> Result<PullCall, String> {
     optional_bool(&object, "insecure")?;
     let stream = optional_bool(&object, "stream")?.unwrap_or(true);
     Ok(PullCall { model, stream })
+}
+
+const OPENAI_FIELDS: &[&str] = &[
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "seed",
+    "stop",
+    "response_format",
+    "n",
+];
+
+/// A `/v1/chat/completions` request, checked as strictly as OpenAI's own API, turned into the
+/// same [`ChatCall`] (`max_tokens` is the token limit; a `response_format` schema the format).
+pub(crate) fn openai_chat_request(body: &[u8]) -> Result<(ChatCall, bool), String> {
+    let object = json_object(body, "/v1/chat/completions")?;
+    reject_unknown(&object, OPENAI_FIELDS, "chat completion request")?;
+    let model = model_name(&object, "model")?;
+    let messages = match object.get("messages") {
+        Some(Value::Array(items)) if !items.is_empty() => {
+            items.iter().enumerate().map(message).collect::<Result<Vec<_>, _>>()?
+        }
+        Some(Value::Array(_)) => return Err("messages must not be empty".into()),
+        Some(other) => return Err(format!("messages must be an array, got {}", kind_of(other))),
+        None => return Err("messages is required".into()),
+    };
+    let stream = optional_bool(&object, "stream")?.unwrap_or(false);
+    let include_usage = match object.get("stream_options") {
+        None => false,
+        Some(options) if stream => {
+            options.get("include_usage").and_then(Value::as_bool) == Some(true)
+        }
+        Some(_) => return Err("stream_options is only allowed when stream is true".into()),
+    };
+    let format = match object.get("response_format") {
+        None => None,
+        Some(rf) => match rf.get("type").and_then(Value::as_str) {
+            Some("json_schema") => match rf.get("json_schema").and_then(|j| j.get("schema")) {
+                Some(schema) => Some(format(schema)?),
+                None => return Err("response_format.json_schema.schema is required".into()),
+            },
+            Some("json_object") => Some(rf.get("schema").map_or(Ok(Format::Json), format)?),
+            Some("text") => None,
+            _ => return Err("response_format.type must be text, json_object or json_schema".into()),
+        },
+    };
+    let number = |key: &str| -> Result<Option<&Value>, String> {
+        match object.get(key) {
+            Some(v) if !v.is_number() => Err(format!("{key} must be a number, got {}", kind_of(v))),
+            other => Ok(other),
+        }
+    };
+    let max_tokens = number("max_tokens")?.or(number("max_completion_tokens")?);
+    let max_tokens = match max_tokens.map(Value::as_i64) {
+        Some(Some(n)) if n >= 1 => Some(n),
+        Some(_) => return Err("max_tokens must be a positive integer".into()),
+        None => None,
+    };
+    let seed = match number("seed")?.map(Value::as_i64) {
+        Some(None) => return Err("seed must be an integer".into()),
+        Some(seed) => seed,
+        None => None,
+    };
+    let temperature = number("temperature")?.and_then(Value::as_f64);
+    if temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+        return Err("temperature must be between 0 and 2".into());
+    }
+    let call =
+        ChatCall { model, messages, stream, format, num_predict: max_tokens, num_ctx: None, seed };
+    Ok((call, include_usage))
 }
 
 fn json_object(body: &[u8], endpoint: &str) -> Result<Map<String, Value>, String> {

@@ -20,6 +20,15 @@ pub(crate) fn error(status: u16, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
+/// An injected HTTP failure, with its `Retry-After` when it has one.
+pub(crate) fn failure(failure: super::control::HttpFailure) -> Response {
+    let mut response = error(failure.status, failure.message);
+    if let Some(seconds) = failure.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
 pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
@@ -44,10 +53,24 @@ pub(crate) fn ndjson_lines(values: &[Value]) -> Vec<Bytes> {
 }
 
 /// A 200 response whose body is `chunks`; with `cut` the connection is aborted after the first
-/// half of them, which a client sees as a body that ends without its terminating chunk.
-pub(crate) fn chunked(content_type: &'static str, chunks: Vec<Bytes>, cut: bool) -> Response {
+/// half of them, which a client sees as a body that ends without its terminating chunk; with
+/// `stall` the body falls silent for that long after the first half (a stuck generation).
+pub(crate) fn chunked(
+    content_type: &'static str,
+    chunks: Vec<Bytes>,
+    cut: bool,
+    stall: Option<std::time::Duration>,
+) -> Response {
     let keep = if cut { chunks.len() / 2 } else { chunks.len() };
-    let sent = stream::iter(chunks.into_iter().take(keep).map(Ok::<_, std::io::Error>));
+    let half = chunks.len() / 2;
+    let sent = stream::iter(chunks.into_iter().take(keep).enumerate()).then(
+        move |(i, chunk)| async move {
+            if let (Some(pause), true) = (stall, i == half) {
+                tokio::time::sleep(pause).await;
+            }
+            Ok::<_, std::io::Error>(chunk)
+        },
+    );
     let body = if cut {
         // The pause lets the server flush the status line and the first chunks, so the client
         // sees a response that breaks off rather than a request that never got an answer.

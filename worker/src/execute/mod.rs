@@ -89,7 +89,7 @@ async fn run(rt: &Arc<Runtime>, job: &Job, token: &ClaimToken) -> Option<Outcome
         }
     };
     let config = &rt.services.config;
-    let (ctx, progress) = JobContext::new(job.id);
+    let (ctx, progress) = JobContext::new(job.id, token.attempt);
     let keeper = LeaseKeeper::start(
         rt.services.pool.clone(),
         token.clone(),
@@ -119,7 +119,12 @@ async fn run(rt: &Arc<Runtime>, job: &Job, token: &ClaimToken) -> Option<Outcome
             None
         }
         Err(JobError::Stopped(StopReason::TimedOut)) => Some(timed_out(rt, job, token, limit)),
-        Err(JobError::Transient(error)) => Some(retry_or_fail(rt, token, bounds::storable(error))),
+        Err(JobError::Transient(error)) => {
+            Some(retry_or_fail(rt, token, bounds::storable(error), Duration::ZERO))
+        }
+        Err(JobError::Throttled { message, wait }) => {
+            Some(retry_or_fail(rt, token, bounds::storable(message), wait))
+        }
         Err(JobError::Permanent(error)) => Some(Outcome::Failed { error: bounds::storable(error) }),
     };
     keeper.stop().await;
@@ -140,7 +145,7 @@ async fn succeeded(rt: &Runtime, job: &Job, token: &ClaimToken, output: JobOutpu
     {
         Ok(artifacts) => Outcome::Succeeded { result, artifacts },
         Err(e @ ArtifactError::TooLarge { .. }) => Outcome::Failed { error: e.to_string() },
-        Err(e) => retry_or_fail(rt, token, e.to_string()),
+        Err(e) => retry_or_fail(rt, token, e.to_string(), Duration::ZERO),
     }
 }
 
@@ -156,13 +161,15 @@ fn timed_out(rt: &Runtime, job: &Job, token: &ClaimToken, limit: Duration) -> Ou
             ),
         };
     }
-    retry_or_fail(rt, token, format!("attempt timed out after {secs}s"))
+    retry_or_fail(rt, token, format!("attempt timed out after {secs}s"), Duration::ZERO)
 }
 
-fn retry_or_fail(rt: &Runtime, token: &ClaimToken, error: String) -> Outcome {
+/// Another attempt after the backoff (at least `at_least`: a busy server's `Retry-After`), or
+/// the job fails when its attempts are used up.
+fn retry_or_fail(rt: &Runtime, token: &ClaimToken, error: String, at_least: Duration) -> Outcome {
     if token.attempt < rt.services.config.common.max_attempts {
-        let delay =
-            backoff(token.attempt, rt.services.config.retry_base, rt.services.config.retry_max);
+        let config = &rt.services.config;
+        let delay = backoff(token.attempt, config.retry_base, config.retry_max).max(at_least);
         Outcome::Retry { error, delay }
     } else {
         Outcome::Failed {

@@ -26,25 +26,32 @@ pub enum StopReason {
 #[derive(Clone)]
 pub struct JobContext {
     job_id: Uuid,
+    /// 1 for the first attempt; a retry samples with another seed.
+    attempt: i32,
     progress: watch::Sender<Option<Progress>>,
     stop: CancellationToken,
     reason: Arc<Mutex<Option<StopReason>>>,
 }
 
 impl JobContext {
-    pub(crate) fn new(job_id: Uuid) -> (Self, watch::Receiver<Option<Progress>>) {
+    pub(crate) fn new(job_id: Uuid, attempt: i32) -> (Self, watch::Receiver<Option<Progress>>) {
         let (progress, rx) = watch::channel(None);
-        let ctx = Self { job_id, progress, stop: CancellationToken::new(), reason: Arc::default() };
+        let stop = CancellationToken::new();
+        let ctx = Self { job_id, attempt, progress, stop, reason: Arc::default() };
         (ctx, rx)
     }
 
     /// A context not attached to any job (unit tests of pipelines).
     pub fn detached() -> Self {
-        Self::new(Uuid::nil()).0
+        Self::new(Uuid::nil(), 1).0
     }
 
     pub fn job_id(&self) -> Uuid {
         self.job_id
+    }
+
+    pub fn attempt(&self) -> i32 {
+        self.attempt
     }
 
     /// Records progress; the lease keeper writes it to Postgres (throttled).

@@ -11,6 +11,9 @@ pub enum JobError {
     /// Retrying cannot help: bad data, unknown model, no market data for the symbol.
     #[error("{0}")]
     Permanent(String),
+    /// The server said it is full (503, 429): retry, but not before `wait` (its `Retry-After`).
+    #[error("{message}")]
+    Throttled { message: String, wait: std::time::Duration },
     #[error("stopped: {0:?}")]
     Stopped(StopReason),
 }

@@ -6,10 +6,12 @@
 
 mod context;
 mod error;
+mod model_status;
 mod output;
 mod services;
 
 pub use context::{JobContext, StopReason};
 pub use error::JobError;
+pub use model_status::{ModelState, ModelStatus};
 pub use output::{Artifact, Contents, JobOutput};
 pub use services::Services;

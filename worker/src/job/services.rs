@@ -1,11 +1,28 @@
-//! What a pipeline may use of the worker: its settings, the LLM client and the database.
+//! What a pipeline may use of the worker: its settings, the LLM client (with the worker's cap
+//! on calls at once and the default model's readiness) and the database.
+
+use std::sync::Arc;
 
 use sqlx::PgPool;
+use tokio::sync::Semaphore;
 
-use crate::{config::WorkerConfig, ollama::OllamaClient};
+use super::model_status::ModelStatus;
+use crate::{config::WorkerConfig, llm::LlmClient};
 
 pub struct Services {
     pub config: WorkerConfig,
-    pub ollama: OllamaClient,
+    pub llm: LlmClient,
+    /// One permit per LLM call in flight (`LLM_CONCURRENCY`): parallel steps of one job and
+    /// the steps of concurrent jobs share it, so the server never sees more than that.
+    pub llm_slots: Arc<Semaphore>,
+    /// Whether the default model is there, being pulled, or missing (and why).
+    pub model_status: ModelStatus,
     pub pool: PgPool,
+}
+
+impl Services {
+    pub fn new(config: WorkerConfig, llm: LlmClient, pool: PgPool) -> Self {
+        let llm_slots = Arc::new(Semaphore::new(config.llm.concurrency));
+        Self { config, llm, llm_slots, model_status: ModelStatus::default(), pool }
+    }
 }

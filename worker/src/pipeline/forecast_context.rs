@@ -1,7 +1,8 @@
 //! The latest trained model of a symbol, applied to the bars up to the analysis date, as extra
 //! context for the LLM (issue: forecasts feeding analysis).
 //!
-//! Only models whose training data ended on or before the analysis date are used: a model
+//! Only models whose training data ended on or before the analysis date are used (for an
+//! analysis as of an instant, the last day closed by then, `Cutoff::last_closed_day`): a model
 //! trained on later bars would carry knowledge of the future into the analysis.
 
 use chrono::NaiveDate;

@@ -4,7 +4,7 @@ use serde_json::json;
 use shared::job::JournalInput;
 
 use super::{
-    llm::{Step, ask},
+    llm::{Ledger, Step, ask},
     prompts, report,
 };
 use crate::job::{Artifact, JobContext, JobError, JobOutput, Services};
@@ -14,12 +14,14 @@ pub async fn run(
     input: &JournalInput,
     ctx: &JobContext,
 ) -> Result<JobOutput, JobError> {
-    let model = input.model.as_ref().map_or(services.config.ollama.model.as_str(), |m| m.as_str());
-    ctx.step(20.0, "review", "the coach reads the entry")?;
-    let mut user = format!("Journal entry:\n{}", input.text);
+    let model = input.model.as_ref().map_or(services.config.llm.model.as_str(), |m| m.as_str());
+    let mut text = input.text.clone();
     if let Some(context) = &input.context {
-        user.push_str(&format!("\n\nContext: {context}"));
+        text.push_str(&format!("\n\nContext given by the trader: {context}"));
     }
+    let task = "Review this journal entry as a trading coach: the emotions it shows, the rules \
+                broken, the biases at work, and short concrete advice.";
+    let mut ledger = Ledger::start();
     let review = ask(
         services,
         ctx,
@@ -27,11 +29,16 @@ pub async fn run(
             name: "journal",
             model,
             system: prompts::JOURNAL_SYSTEM,
-            user,
+            user: prompts::quoted("Journal entry", &text, task),
             schema: prompts::journal_schema(),
+            percent: 20.0,
+            stage: "review",
+            message: "the coach reads the entry",
         },
     )
     .await?;
+    ledger.record("journal", &review);
+    let review = review.value;
     ctx.step(90.0, "report", "writing the report")?;
     let result = json!({
         "task": "journal",
@@ -40,6 +47,7 @@ pub async fn run(
         "biases": review["biases"],
         "advice": review["advice"],
         "model": model,
+        "usage": ledger.usage(),
     });
     let files = vec![
         Artifact::json("result.json", &result),

@@ -5,13 +5,13 @@ use serde_json::{Value, json};
 use shared::{
     indicators::{self, IndicatorSnapshot},
     job::MarketInput,
-    market::{self, Bar},
+    market::{self, Bar, Cutoff},
 };
 
 use super::{
     data::load_bars,
     forecast_context,
-    llm::{Step, ask},
+    llm::{Ledger, Step, ask},
     prompts, report,
 };
 use crate::job::{Artifact, JobContext, JobError, JobOutput, Services};
@@ -25,16 +25,17 @@ pub async fn run(
     ctx: &JobContext,
 ) -> Result<JobOutput, JobError> {
     let symbol = input.symbol.as_str();
-    let date = input.date.date();
-    let model = input.model.as_ref().map_or(services.config.ollama.model.as_str(), |m| m.as_str());
+    let date = input.date.cutoff();
+    let model = input.model.as_ref().map_or(services.config.llm.model.as_str(), |m| m.as_str());
 
     ctx.step(5.0, "loading_data", format!("loading bars for {symbol} up to {date}"))?;
     let bars = load_bars(services, ctx, input.data.as_ref(), symbol).await?;
     let history = market::bars_up_to(&bars, date);
     let Some(last) = history.last() else {
-        let first = bars.first().map_or("none".to_owned(), |b| b.time.date().to_string());
+        let first = bars.first().map_or("none".to_owned(), |b| b.time.to_string());
+        let on = if matches!(date, Cutoff::Day(_)) { "on" } else { "at" };
         return Err(JobError::permanent(format!(
-            "no bars for {symbol} on or before {date}: the data starts at {first}"
+            "no bars for {symbol} {on} or before {date}: the data starts at {first}"
         )));
     };
 
@@ -42,7 +43,8 @@ pub async fn run(
     let snapshot = indicators::compute(history)
         .map_err(|e| JobError::permanent(format!("{symbol} up to {date}: {e}")))?;
     ctx.step(20.0, "forecast", "looking for a trained forecasting model")?;
-    let model_forecast = forecast_context::latest(services, symbol, date, history).await;
+    let model_forecast =
+        forecast_context::latest(services, symbol, date.last_closed_day(), history).await;
     let mut facts = facts(symbol, &date.to_string(), &snapshot, history, input.question.as_deref());
     if let Some(f) = &model_forecast {
         facts.push_str(&format!(
@@ -52,7 +54,7 @@ pub async fn run(
         ));
     }
 
-    ctx.step(25.0, "analyst_report", "the analyst reads the chart")?;
+    let mut ledger = Ledger::start();
     let analyst = ask(
         services,
         ctx,
@@ -60,19 +62,27 @@ pub async fn run(
             name: "analyst",
             model,
             system: prompts::ANALYST_SYSTEM,
-            user: facts.clone(),
+            user: format!("{facts}\n\nDescribe what the figures show."),
             schema: prompts::analyst_schema(),
+            percent: 25.0,
+            stage: "analyst_report",
+            message: "the analyst reads the chart",
         },
     )
     .await?;
+    ledger.record("analyst", &analyst);
+    let analyst = analyst.value;
 
-    ctx.step(45.0, "bull_case", "arguing the bull case")?;
-    let bull = ask(services, ctx, case_step(model, "bull", &facts, &analyst)).await?;
+    // Both cases read only the facts and the analyst's report: they argue at the same time
+    // (within LLM_CONCURRENCY), and the first failure stops the other.
+    let (bull, bear) = tokio::try_join!(
+        ask(services, ctx, case_step(model, "bull", &facts, &analyst)),
+        ask(services, ctx, case_step(model, "bear", &facts, &analyst)),
+    )?;
+    ledger.record("bull", &bull);
+    ledger.record("bear", &bear);
+    let (bull, bear) = (bull.value, bear.value);
 
-    ctx.step(65.0, "bear_case", "arguing the bear case")?;
-    let bear = ask(services, ctx, case_step(model, "bear", &facts, &analyst)).await?;
-
-    ctx.step(85.0, "decision", "weighing both cases")?;
     let user = format!(
         "{facts}\n\nAnalyst report:\n{analyst}\n\nBull case:\n{bull}\n\nBear case:\n{bear}\n\n\
          Decide BUY, SELL or HOLD for {symbol} as of {date}."
@@ -86,15 +96,20 @@ pub async fn run(
             system: prompts::JUDGE_SYSTEM,
             user,
             schema: prompts::decision_schema(),
+            percent: 85.0,
+            stage: "decision",
+            message: "weighing both cases",
         },
     )
     .await?;
+    ledger.record("decision", &decision);
+    let decision = decision.value;
 
     ctx.step(95.0, "report", "writing the report")?;
     let result = json!({
         "task": "market",
         "symbol": symbol,
-        "date": date,
+        "date": date.to_string(),
         "as_of": last.time,
         "bars_used": history.len(),
         "decision": decision["decision"],
@@ -107,6 +122,8 @@ pub async fn run(
         "bear_case": bear,
         "model": model,
         "forecast": model_forecast,
+        "usage": ledger.usage(),
+        "clamped": ledger.clamped(),
     });
     let files = vec![
         Artifact::json("result.json", &result),
@@ -117,7 +134,11 @@ pub async fn run(
 
 /// The bull or the bear step (`name`), which argue from the same facts and analyst report.
 fn case_step<'a>(model: &'a str, name: &'static str, facts: &str, analyst: &Value) -> Step<'a> {
-    let side = if name == "bull" { "bull (for buying)" } else { "bear (for selling)" };
+    let (side, message) = if name == "bull" {
+        ("bull (for buying)", "arguing the bull case")
+    } else {
+        ("bear (for selling)", "arguing the bear case")
+    };
     Step {
         name,
         model,
@@ -126,6 +147,10 @@ fn case_step<'a>(model: &'a str, name: &'static str, facts: &str, analyst: &Valu
             "{facts}\n\nAnalyst report:\n{analyst}\n\nMake the strongest honest {side} case."
         ),
         schema: prompts::case_schema(),
+        percent: 45.0,
+        // One stage for both: they run at the same time.
+        stage: "debate",
+        message,
     }
 }
 
@@ -148,13 +173,14 @@ fn facts(
         .collect();
     let indicators = serde_json::to_string_pretty(snapshot).expect("snapshots serialise");
     let mut text = format!(
-        "Symbol: {symbol}\nAnalysis date: {date} (nothing after this date is known)\n\
+        "Symbol: {symbol}\nAnalysis date: {date} (nothing after it is known)\n\
          Indicators as of the last bar:\n{indicators}\n\nLast {} bars:\n{}",
         recent.len(),
         recent.join("\n")
     );
     if let Some(q) = question {
-        text.push_str(&format!("\n\nThe user asks: {q}"));
+        let task = "Keep it in mind, but answer only what your step asks.";
+        text.push_str(&format!("\n\n{}", prompts::quoted("The user's question", q, task)));
     }
     text
 }

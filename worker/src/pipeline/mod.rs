@@ -1,6 +1,7 @@
 //! The work a job does, per kind. Pipelines report progress through [`JobContext`], check it
 //! for cancellation between steps, and return their result and files.
 
+mod checkpoints;
 mod data;
 mod forecast_context;
 mod journal;

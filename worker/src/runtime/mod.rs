@@ -19,10 +19,10 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    config::WorkerConfig,
+    config::{LlmApi, WorkerConfig},
     execute::{Batcher, Inflight},
     job::{Services, StopReason},
-    ollama::OllamaClient,
+    llm::{LlmClient, ollama::OllamaClient, openai::OpenAiClient},
 };
 
 /// Everything a job execution can reach.
@@ -46,6 +46,24 @@ impl Runtime {
     }
 }
 
+/// The client `LLM_API` names.
+fn llm_client(config: &WorkerConfig) -> anyhow::Result<LlmClient> {
+    let llm = &config.llm;
+    Ok(match llm.api {
+        LlmApi::Ollama => LlmClient::Ollama {
+            client: OllamaClient::new(&llm.url, llm.timeout).context("invalid OLLAMA_URL")?,
+            num_ctx: llm.num_ctx,
+        },
+        LlmApi::OpenAi => {
+            let base = llm.base_url.as_deref().unwrap_or_default();
+            LlmClient::OpenAi(
+                OpenAiClient::new(base, llm.api_key.clone(), llm.response_format, llm.timeout)
+                    .context("invalid LLM_BASE_URL")?,
+            )
+        }
+    })
+}
+
 pub struct WorkerApp {
     rt: Arc<Runtime>,
     health: TcpListener,
@@ -55,8 +73,7 @@ pub struct WorkerApp {
 impl WorkerApp {
     pub async fn build(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<Self> {
         let (pool, producer) = config.common.connect().await?;
-        let ollama = OllamaClient::new(&config.ollama.url, config.ollama.timeout)
-            .context("invalid OLLAMA_URL")?;
+        let llm = llm_client(&config)?;
         let health = TcpListener::bind(config.health_addr)
             .await
             .with_context(|| format!("binding WORKER_HEALTH_ADDR {}", config.health_addr))?;
@@ -67,7 +84,7 @@ impl WorkerApp {
         let batcher = Batcher::start(pool.clone(), config.name.clone(), config.lease);
         let rt = Runtime {
             batcher,
-            services: Services { config, pool, ollama },
+            services: Services::new(config, llm, pool),
             producer,
             inflight: Inflight::default(),
             metrics: shared::metrics::install(),

@@ -54,11 +54,11 @@ async fn a_market_analysis_goes_from_queued_to_succeeded_with_a_decision_and_fil
     assert!(report.contains("## Risks"));
     assert_eq!(done["artifacts"], serde_json::json!(["result.json", "report.md"]));
 
-    // Four structured calls, each well-formed for reproducible, schema-constrained output.
+    // Four structured calls, streamed, each well-formed for reproducible, schema-constrained output.
     let chats = stack.ollama.chat_requests();
     assert_eq!(chats.len(), 4);
     for chat in &chats {
-        assert_eq!(chat["stream"], false);
+        assert_eq!(chat["stream"], true);
         assert_eq!(chat["think"], false);
         assert_eq!(chat["options"]["temperature"], 0.0);
         assert_eq!(chat["options"]["seed"], 42);
@@ -76,7 +76,7 @@ async fn progress_moves_through_every_pipeline_stage() {
     let (done, seen) = stack.wait_final(job["id"].as_str().unwrap(), LIMIT).await;
     assert_eq!(done["status"], "succeeded");
     let stages: Vec<&str> = seen.iter().map(|(_, stage)| stage.as_str()).collect();
-    for stage in ["analyst_report", "bull_case", "bear_case", "decision", "done"] {
+    for stage in ["analyst_report", "debate", "decision", "done"] {
         assert!(stages.contains(&stage), "stage {stage} in {stages:?}");
     }
 }
@@ -148,6 +148,57 @@ async fn real_goog_data_is_analysed_when_available() {
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["result"]["as_of"], "2010-06-01");
     assert!(done["result"]["bars_used"].as_u64().unwrap() > 1000);
+}
+
+#[tokio::test]
+async fn an_intraday_analysis_of_real_eurusd_hours_uses_bars_up_to_that_hour_only() {
+    let test = "an_intraday_analysis_of_real_eurusd_hours_uses_bars_up_to_that_hour_only";
+    let Some(dir) = testkit::data::shared_data_or_skip(test) else { return };
+    if !dir.join("EURUSD.csv").is_file() {
+        eprintln!("SKIPPED {test}: ../shared/data has no EURUSD.csv");
+        return;
+    }
+    let stack = stack().await;
+    std::fs::copy(dir.join("EURUSD.csv"), stack.data.path().join("EURUSD_H1.csv")).unwrap();
+    // 16:00 at UTC+2 is 14:00 UTC; the file's hours are UTC.
+    let body = serde_json::json!({"kind": "analysis", "input": {"task": "market", "symbol": "EURUSD",
+        "date": "2017-06-14T16:00:00+02:00", "data": {"source": "csv", "path": "EURUSD_H1.csv"}}});
+    let job = stack.submit(&body).await;
+    assert_eq!(job["input"]["date"], "2017-06-14T14:00:00Z", "stored in UTC: {job}");
+    let (done, _) = stack.wait_final(job["id"].as_str().unwrap(), LIMIT).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let result = &done["result"];
+    assert_eq!(result["date"], "2017-06-14T14:00:00Z");
+    assert_eq!(result["as_of"], "2017-06-14T14:00:00");
+    // Bars from 2017-04-19 09:00 to 2017-06-14 14:00; the same day as a date would keep 975.
+    assert_eq!(result["bars_used"], 966);
+    assert_eq!(result["indicators"]["close"], 1.12793);
+    let chats = stack.ollama.chat_requests();
+    assert!(!chats.is_empty());
+    for chat in chats {
+        let text = chat["messages"].to_string();
+        assert!(text.contains("Analysis date: 2017-06-14T14:00:00Z"), "{text}");
+        assert!(text.contains("2017-06-14T14:00:00 O"), "the last bar is shown: {text}");
+        for later in ["2017-06-14T15:00", "2017-06-14T23:00", "2017-06-15"] {
+            assert!(!text.contains(later), "the prompt mentions {later}, after the instant");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_instant_during_the_first_day_of_daily_data_fails_naming_it() {
+    // The daily bar of 2009-01-02 (the first) closes that evening: unknown at noon.
+    let stack = stack().await;
+    let job = stack.submit(&market("GOOG", "2009-01-02T12:00:00Z")).await;
+    let (done, _) = stack.wait_final(job["id"].as_str().unwrap(), LIMIT).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let error = done["error"].as_str().unwrap();
+    assert!(
+        error.contains(
+            "no bars for GOOG at or before 2009-01-02T12:00:00Z: the data starts at 2009-01-02"
+        ),
+        "{done}"
+    );
 }
 
 #[tokio::test]

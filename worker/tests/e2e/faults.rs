@@ -75,14 +75,14 @@ async fn an_unknown_model_fails_with_advice_to_pull_it() {
 #[tokio::test]
 async fn an_unreachable_ollama_is_retried_up_to_max_attempts_then_fails_in_plain_words() {
     let mut stack = stack_without_workers().await;
-    stack.start_worker_with("w1", |c| c.ollama.url = "http://127.0.0.1:1".into()).await;
+    stack.start_worker_with("w1", |c| c.llm.url = "http://127.0.0.1:1".into()).await;
     let job = stack.submit(&journal("Sized up after three wins.")).await;
     let (done, _) = stack.wait_final(job["id"].as_str().unwrap(), LIMIT).await;
     assert_eq!(done["status"], "failed");
     assert_eq!(done["attempts"], 3);
     let error = done["error"].as_str().unwrap();
     assert!(
-        error.starts_with("gave up after 3 attempts") && error.contains("is Ollama running"),
+        error.starts_with("gave up after 3 attempts") && error.contains("is the server running"),
         "{error}"
     );
 }
@@ -102,7 +102,7 @@ async fn a_reply_that_breaks_the_schema_is_repaired_within_the_attempt() {
 async fn a_looping_model_is_cut_at_the_steps_token_budget_and_fails_saying_so() {
     let mut stack = stack_without_workers().await;
     stack
-        .start_worker_with("budget", |c| c.ollama.token_budgets = "journal=300".parse().unwrap())
+        .start_worker_with("budget", |c| c.llm.token_budgets = "journal=300".parse().unwrap())
         .await;
     // Each of the three attempts: a looping reply, then a looping brief one.
     stack.ollama.loop_next_chats(6);

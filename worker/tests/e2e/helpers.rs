@@ -5,7 +5,10 @@ use serde_json::Value;
 use shared::config::CommonConfig;
 use testkit::{RedisNamespace, TestDb, ollama_double::OllamaDouble};
 use tokio_util::sync::CancellationToken;
-use worker::{Runtime, WorkerApp, WorkerConfig, config::OllamaConfig};
+use worker::{
+    Runtime, WorkerApp, WorkerConfig,
+    config::{LlmApi, LlmConfig},
+};
 
 pub struct Stack {
     pub base: String,
@@ -16,6 +19,8 @@ pub struct Stack {
     pub api_state: api::state::AppState,
     pub workers:
         Vec<(Arc<Runtime>, CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>)>,
+    /// Each worker's `/health`, `/ready` and `/metrics` address, in start order.
+    pub worker_health: Vec<std::net::SocketAddr>,
     shutdown: CancellationToken,
     pub redis: RedisNamespace,
     pub db: TestDb,
@@ -65,14 +70,22 @@ pub fn worker_config(stack: &Stack, name: &str) -> WorkerConfig {
         max_bars: 1_000_000,
         max_artifact_bytes: 128 << 20,
         max_result_bytes: 512 << 10,
-        ollama: OllamaConfig {
+        llm: LlmConfig {
+            api: LlmApi::Ollama,
             url: stack.ollama.url(),
+            base_url: None,
+            api_key: None,
+            response_format: worker::llm::openai::ResponseFormat::Auto,
             model: testkit::ollama_double::DEFAULT_MODEL.into(),
             pull: false,
             timeout: Duration::from_secs(10),
+            first_token_timeout: Duration::from_secs(5),
+            load_timeout: Duration::from_secs(5),
+            stall_timeout: Duration::from_secs(5),
             num_ctx: 8192,
             seed: 42,
             token_budgets: Default::default(),
+            concurrency: 2,
         },
     }
 }
@@ -112,6 +125,7 @@ pub async fn stack_without_workers_with(adjust: impl FnOnce(&mut ApiConfig)) -> 
         results,
         api_state,
         workers: Vec::new(),
+        worker_health: Vec::new(),
         shutdown,
         redis,
         db,
@@ -138,6 +152,7 @@ impl Stack {
         adjust(&mut config);
         let stop = CancellationToken::new();
         let app = WorkerApp::build(config, stop.clone()).await.unwrap();
+        self.worker_health.push(app.health_addr());
         let rt = app.runtime();
         let handle = tokio::spawn(app.run());
         self.workers.push((rt.clone(), stop, handle));

@@ -70,8 +70,8 @@ async fn model_output_with_nul_characters_and_extra_fields_is_stored_cleanly() {
     // Room for the 200 KB reply: the token budget would otherwise cut it off.
     stack
         .start_worker_with("roomy", |c| {
-            c.ollama.num_ctx = 131_072;
-            c.ollama.token_budgets = "journal=100000".parse().unwrap();
+            c.llm.num_ctx = 131_072;
+            c.llm.token_budgets = "journal=100000".parse().unwrap();
         })
         .await;
     let padding = "p".repeat(200_000);
@@ -111,7 +111,7 @@ async fn credentials_in_ollama_url_never_reach_a_job() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     stack
         .start_worker_with("secret", |c| {
-            c.ollama.url = format!("http://admin:s3cret@{closed}");
+            c.llm.url = format!("http://admin:s3cret@{closed}");
             c.common.max_attempts = 1;
         })
         .await;

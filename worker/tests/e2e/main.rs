@@ -5,5 +5,6 @@ mod analysis;
 mod faults;
 mod helpers;
 mod limits;
+mod model;
 mod queue;
 mod training;

@@ -69,7 +69,7 @@ pub async fn create_job(
 /// Validates the body and builds the row: all the CPU work of a submission, in one place so
 /// that a large body can be handled off the async workers.
 fn prepare(body: &Value, config: &CommonConfig) -> Result<(JobSpec, NewJob), ApiError> {
-    let spec = parse_submission(body, chrono::Utc::now().date_naive())?;
+    let spec = parse_submission(body, chrono::Utc::now())?;
     if let JobSpec::Training(training) = &spec {
         training
             .check_budget(config.max_training_flops)

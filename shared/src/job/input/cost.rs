@@ -87,8 +87,8 @@ mod tests {
 
     fn training(input: serde_json::Value) -> TrainingInput {
         let body = json!({"kind": "training", "input": input});
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-        match parse_submission(&body, today).unwrap() {
+        let now = "2026-01-01T00:00:00Z".parse().unwrap();
+        match parse_submission(&body, now).unwrap() {
             JobSpec::Training(t) => t,
             other => panic!("{other:?}"),
         }

@@ -2,7 +2,7 @@
 //! and patterns the parser enforces so that the two cannot drift apart.
 //!
 //! What JSON Schema cannot say, the parser still checks and answers with a 422 naming the field:
-//! a date after today, bars out of time order or with `high` below `close`, too few bars for
+//! a date or instant in the future, bars out of time order or with `high` below `close`, too few bars for
 //! the horizon, and a training over the compute budget.
 
 use serde_json::{Value, json};
@@ -12,7 +12,7 @@ use super::training::{
     MLP_WIDTH_RANGE, RECIPES, SCALERS,
 };
 use super::{MAX_CONTEXT_CHARS, MAX_QUESTION_CHARS, MAX_TEXT_CHARS};
-use crate::job::fields::{MODEL_PATTERN, SYMBOL_PATTERN};
+use crate::job::fields::{DATE_PATTERN, MODEL_PATTERN, SYMBOL_PATTERN};
 use crate::market::MAX_INLINE_BARS;
 
 /// Characters `str::trim` removes (Unicode White_Space), spelled out: `\s` means different
@@ -41,9 +41,13 @@ fn symbol() -> Value {
     json!({"type": "string", "pattern": SYMBOL_PATTERN, "description": "a ticker such as NVDA, BRK.B, EURUSD=X or ^GSPC", "example": "GOOG"})
 }
 
+/// No `format`: the value is a `date` or a `date-time`, and the pattern says which forms.
 fn date() -> Value {
-    json!({"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-           "description": "YYYY-MM-DD, not after today (UTC): bars after it are never used", "example": "2010-06-01"})
+    json!({"type": "string", "pattern": DATE_PATTERN,
+           "description": "YYYY-MM-DD (as of that day's close, UTC), or an RFC 3339 date-time with Z or an offset \
+                           (2024-03-05T14:00:00Z, 2024-03-05T15:00:00+01:00: as of that instant, stored in UTC); \
+                           not in the future: bars after it are never used",
+           "examples": ["2010-06-01", "2017-06-14T14:00:00Z"]})
 }
 
 fn model_name() -> Value {
@@ -208,6 +212,22 @@ mod tests {
         }
         for bad in ["", " ", "\t\n", "\u{3000}", "a\u{0}"] {
             assert!(!pattern.is_match(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_date_pattern_matches_both_forms_and_nothing_the_parser_takes_is_outside_it() {
+        let pattern = regex::Regex::new(date()["pattern"].as_str().unwrap()).unwrap();
+        let now = "2026-01-01T00:00:00Z".parse().unwrap();
+        for ok in ["2010-06-01", "2017-06-14T14:00:00Z", "2017-06-14T16:00:00.5+02:00"] {
+            assert!(pattern.is_match(ok), "{ok}");
+            assert!(crate::job::AnalysisDate::parse(ok, now).is_ok(), "{ok}");
+        }
+        for bad in
+            ["2010-6-1", "2017-06-14T14:00:00", "2017-06-14 14:00:00Z", "2017-06-14t14:00:00z"]
+        {
+            assert!(!pattern.is_match(bad), "{bad}");
+            assert!(crate::job::AnalysisDate::parse(bad, now).is_err(), "{bad}");
         }
     }
 

@@ -49,7 +49,7 @@ mod tests {
     use crate::job::parse_submission;
 
     fn summary(body: Value) -> Option<Value> {
-        let spec = parse_submission(&body, chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        let spec = parse_submission(&body, "2026-01-01T00:00:00Z".parse().unwrap());
         summarize_input(&spec.unwrap().to_input_json())
     }
 

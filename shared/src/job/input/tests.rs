@@ -1,20 +1,20 @@
-use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::*;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+fn now() -> DateTime<Utc> {
+    "2026-11-24T12:00:00Z".parse().unwrap()
 }
 
 fn field_of(body: Value) -> String {
-    parse_submission(&body, today()).unwrap_err().field
+    parse_submission(&body, now()).unwrap_err().field
 }
 
 #[test]
 fn market_analysis_is_parsed_and_stored_canonically() {
     let body = json!({"kind": "analysis", "input": {"task": "market", "symbol": "GOOG", "date": "2010-06-01"}});
-    let spec = parse_submission(&body, today()).unwrap();
+    let spec = parse_submission(&body, now()).unwrap();
     assert_eq!(spec.kind(), JobKind::Analysis);
     assert_eq!(
         spec.to_input_json(),
@@ -28,9 +28,9 @@ fn short_form_is_the_same_job_as_the_long_form() {
     let short_input =
         json!({"kind": "analysis", "input": {"ticker": "GOOG", "date": "2010-06-01"}});
     let short_body = json!({"ticker": "GOOG", "date": "2010-06-01"});
-    let expected = parse_submission(&long, today()).unwrap();
-    assert_eq!(parse_submission(&short_input, today()).unwrap(), expected);
-    assert_eq!(parse_submission(&short_body, today()).unwrap(), expected);
+    let expected = parse_submission(&long, now()).unwrap();
+    assert_eq!(parse_submission(&short_input, now()).unwrap(), expected);
+    assert_eq!(parse_submission(&short_body, now()).unwrap(), expected);
 }
 
 #[test]
@@ -40,9 +40,41 @@ fn stored_inputs_read_back_as_the_same_spec() {
         json!({"kind": "analysis", "input": {"task": "journal", "text": "I overtraded.", "context": "gold"}}),
         json!({"kind": "training", "input": {"symbol": "EURUSD", "model": "nhits", "horizon": 24, "input_size": 120, "max_steps": 500}}),
     ] {
-        let spec = parse_submission(&body, today()).unwrap();
+        let spec = parse_submission(&body, now()).unwrap();
         assert_eq!(JobSpec::from_stored(spec.kind(), &spec.to_input_json()).unwrap(), spec);
     }
+}
+
+#[test]
+fn an_intraday_analysis_is_stored_in_utc_and_read_back() {
+    for (date, stored) in [
+        ("2017-06-14T14:00:00Z", "2017-06-14T14:00:00Z"),
+        ("2017-06-14T16:00:00+02:00", "2017-06-14T14:00:00Z"),
+    ] {
+        let long = json!({"kind": "analysis", "input": {"task": "market", "symbol": "EURUSD", "date": date}});
+        let short = json!({"ticker": "EURUSD", "date": date});
+        let spec = parse_submission(&long, now()).unwrap();
+        assert_eq!(parse_submission(&short, now()).unwrap(), spec);
+        let input = spec.to_input_json();
+        assert_eq!(input, json!({"task": "market", "symbol": "EURUSD", "date": stored}));
+        let read = JobSpec::from_stored(JobKind::Analysis, &input).unwrap();
+        assert_eq!(read, spec);
+        let JobSpec::Analysis(AnalysisInput::Market(m)) = read else { panic!("{read:?}") };
+        assert_eq!(m.date.cutoff(), crate::market::Cutoff::Instant(stored.parse().unwrap()));
+    }
+}
+
+#[test]
+fn an_instant_after_now_is_refused_naming_input_date() {
+    let body = json!({"kind": "analysis", "input": {"task": "market", "symbol": "EURUSD", "date": "2026-11-24T12:00:01Z"}});
+    let err = parse_submission(&body, now()).unwrap_err();
+    assert_eq!(err.field, "input.date");
+    assert!(err.to_string().contains("2026-11-24T12:00:01Z is in the future"), "{err}");
+    // 12:30 at UTC+1 is 11:30 UTC, before now; 13:30 there is after it.
+    let at = |date| json!({"ticker": "EURUSD", "date": date});
+    assert!(parse_submission(&at("2026-11-24T12:30:00+01:00"), now()).is_ok());
+    let err = parse_submission(&at("2026-11-24T13:30:00+01:00"), now()).unwrap_err();
+    assert_eq!(err.field, "date");
 }
 
 #[test]
@@ -97,10 +129,10 @@ fn errors_name_the_offending_field() {
 fn journal_text_is_limited_in_characters_not_bytes() {
     let at_limit: String = "é".repeat(MAX_TEXT_CHARS);
     let body = json!({"kind": "analysis", "input": {"task": "journal", "text": at_limit}});
-    assert!(parse_submission(&body, today()).is_ok());
+    assert!(parse_submission(&body, now()).is_ok());
     let over: String = "a".repeat(MAX_TEXT_CHARS + 1);
     let body = json!({"kind": "analysis", "input": {"task": "journal", "text": over}});
-    let err = parse_submission(&body, today()).unwrap_err();
+    let err = parse_submission(&body, now()).unwrap_err();
     assert_eq!(err.field, "input.text");
     assert!(err.message.contains("20000"), "{}", err.message);
 }
@@ -118,7 +150,7 @@ fn training_needs_enough_bars_for_its_windows() {
 fn a_nul_character_is_refused_before_anything_reaches_postgres() {
     let journal =
         json!({"kind": "analysis", "input": {"task": "journal", "text": "a\u{0}", "context": "c"}});
-    let err = parse_submission(&journal, today()).unwrap_err();
+    let err = parse_submission(&journal, now()).unwrap_err();
     assert_eq!(err.field, "input.text");
     assert!(err.message.contains("NUL"), "{err}");
     let context =

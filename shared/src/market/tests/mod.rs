@@ -7,6 +7,7 @@ use super::*;
 mod bar_time;
 mod csv_header;
 mod csv_rows;
+mod cutoff;
 mod limits;
 mod load;
 mod real_data;

@@ -46,6 +46,30 @@ fn eurusd_hourly_file_reads_5000_timed_bars() {
 }
 
 #[test]
+fn eurusd_cut_at_an_hour_ends_on_that_hour_whatever_the_offset_it_is_written_with() {
+    let Some(path) = data_file("EURUSD.csv") else { return };
+    let bars = read_csv(&path).unwrap();
+    for raw in ["2017-06-14T14:00:00Z", "2017-06-14T16:00:00+02:00", "2017-06-14T14:59:59Z"] {
+        let cutoff = Cutoff::Instant(raw.parse().unwrap());
+        let history = bars_up_to(&bars, cutoff);
+        assert_eq!(history.len(), 966, "{raw}");
+        assert_eq!(history.last().unwrap().time.to_string(), "2017-06-14T14:00:00", "{raw}");
+        assert_eq!(history.last().unwrap().close, 1.12793);
+        assert_eq!(bars[history.len()].time.to_string(), "2017-06-14T15:00:00");
+        let s = crate::indicators::compute(history).unwrap();
+        assert_eq!(s.as_of, "2017-06-14T14:00:00");
+        assert_eq!(s.bars_used, 966);
+        assert_eq!(s.close, 1.12793);
+    }
+    // The day 2017-06-14 itself keeps all its hours, up to 23:00.
+    let day_cut = bars_up_to(&bars, day(2017, 6, 14));
+    assert_eq!(day_cut.len(), 975);
+    assert_eq!(day_cut.last().unwrap().time.to_string(), "2017-06-14T23:00:00");
+    // Before the first bar (09:00 on 2017-04-19), nothing.
+    assert!(bars_up_to(&bars, Cutoff::Instant("2017-04-19T08:59:59Z".parse().unwrap())).is_empty());
+}
+
+#[test]
 fn goog_cut_at_2010_06_01_ends_on_that_day_and_feeds_the_indicators() {
     let Some(path) = data_file("GOOG.csv") else { return };
     let bars = read_csv(&path).unwrap();

@@ -2,6 +2,8 @@
 //! loses HTTP status codes and drops `{"error"}` lines in streams, and the retry policy needs
 //! both.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -9,8 +11,12 @@ use reqwest::Url;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::error::{self, OllamaError};
-use super::types::{ChatRequest, ChatResponse, ModelSummary, PullProgress, TagsResponse};
+use super::types::{
+    ChatRequest, ChatResponse, ChatStreamLine, ModelSummary, PullProgress, TagsResponse,
+};
+use crate::llm::endpoint::Endpoint;
+use crate::llm::error::{self, ServerError};
+use crate::llm::stream::{CallClock, LineError, Lines, StreamLimits};
 
 const CHAT: &str = "POST /api/chat";
 const TAGS: &str = "GET /api/tags";
@@ -21,9 +27,11 @@ const PULL: &str = "POST /api/pull";
 pub struct OllamaClient {
     http: reqwest::Client,
     base: Url,
-    /// `base` as users wrote it, without a trailing slash, for messages.
-    display_url: String,
+    /// "Ollama at <base as users wrote it>", credentials redacted, for messages.
+    server: String,
     timeout: Duration,
+    /// Models that have answered since start-up: their first token is not waiting on a load.
+    warm: Arc<Mutex<HashSet<String>>>,
 }
 
 /// `stream` is set per call: chat and tags are one JSON answer, pull is a stream.
@@ -42,34 +50,87 @@ struct PullBody<'a> {
 impl OllamaClient {
     /// `request_timeout` bounds each chat and tags call from connect to last byte; for a pull,
     /// which can take many minutes, it bounds the silence between two progress lines instead.
-    pub fn new(base_url: &str, request_timeout: Duration) -> Result<Self, OllamaError> {
-        let invalid = |reason: String| OllamaError::InvalidUrl {
-            url: shared::redact::redact_url(base_url),
-            reason: shared::redact::redact_urls_in(&reason),
-        };
-        let trimmed = base_url.trim().trim_end_matches('/');
-        // A trailing slash makes `join("api/chat")` keep a path prefix such as `/ollama`.
-        let base = Url::parse(&format!("{trimmed}/")).map_err(|e| invalid(e.to_string()))?;
-        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
-            return Err(invalid("expected http://host:port or https://host:port".into()));
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(request_timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("tradeforge-worker/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| invalid(format!("could not build an HTTP client: {e}")))?;
-        // Credentials in the URL are sent (reqwest turns them into basic auth) but never shown.
-        let display_url = shared::redact::redact_url(trimmed);
-        Ok(Self { http, base, display_url, timeout: request_timeout })
+    pub fn new(base_url: &str, request_timeout: Duration) -> Result<Self, ServerError> {
+        let Endpoint { http, base, server } = Endpoint::parse(
+            base_url,
+            "OLLAMA_URL",
+            "http://host:11434",
+            "Ollama",
+            request_timeout,
+        )?;
+        Ok(Self { http, base, server, timeout: request_timeout, warm: Arc::default() })
     }
 
-    /// The server's base URL as configured, for messages and logs.
-    pub fn base_url(&self) -> &str {
-        &self.display_url
+    /// "Ollama at <URL>", for messages and logs.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// A streamed chat completion (`stream: true`), assembled into one [`ChatResponse`], under
+    /// `limits` ([`StreamLimits`]); `on_tokens` gets the running count of generated tokens.
+    pub async fn chat_streamed(
+        &self,
+        request: &ChatRequest,
+        limits: StreamLimits,
+        on_tokens: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<ChatResponse, ServerError> {
+        let model = request.model.as_str();
+        let cold = !self.warm.lock().unwrap_or_else(PoisonError::into_inner).contains(model);
+        let mut clock = CallClock::start(&self.server, model, limits, cold);
+        let body = Streamed { body: request, stream: true };
+        let sent = clock.within(self.post("api/chat", &body).send()).await?;
+        let response = clock.within(self.check_status(sent, CHAT, Some(model))).await??;
+        let mut lines = Lines::new(response.bytes_stream());
+        let mut content = String::new();
+        while let Some(line) = clock.within(lines.next()).await? {
+            let line = line.map_err(|e| self.line_error(e))?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let value: serde_json::Value = self.parse(&line, CHAT)?;
+            if let Some(message) = value.get("error") {
+                // Ollama reports a failure mid-generation as an `{"error"}` line with a 200.
+                let message = message.as_str().map_or_else(|| message.to_string(), str::to_owned);
+                let status = reqwest::StatusCode::INTERNAL_SERVER_ERROR;
+                let server = self.server.clone();
+                return Err(ServerError::Api {
+                    server,
+                    endpoint: CHAT,
+                    status,
+                    message,
+                    retry_after: None,
+                });
+            }
+            let piece: ChatStreamLine = serde_json::from_value(value)
+                .map_err(|e| self.protocol(CHAT, format!("a stream line of another shape: {e}")))?;
+            if !piece.message.content.is_empty() {
+                content.push_str(&piece.message.content);
+                on_tokens(clock.tokens_arrived(1));
+            }
+            if piece.done {
+                self.warm.lock().unwrap_or_else(PoisonError::into_inner).insert(model.to_owned());
+                return Ok(piece.into_response(content));
+            }
+        }
+        Err(ServerError::Unreachable {
+            server: self.server.clone(),
+            endpoint: CHAT,
+            detail: format!(
+                "the stream ended without its final \"done\" line after {:.1}s",
+                clock.elapsed().as_secs_f64()
+            ),
+        })
+    }
+
+    fn line_error(&self, error: LineError) -> ServerError {
+        match error {
+            LineError::Transport(e) => self.transport(&e, CHAT),
+            LineError::TooLong => self.protocol(CHAT, "a stream line longer than 1 MiB".into()),
+        }
     }
 
     /// One non-streamed chat completion (`stream: false`).
-    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, OllamaError> {
+    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ServerError> {
         let body = Streamed { body: request, stream: false };
         let response = self.post("api/chat", &body).timeout(self.timeout).send().await;
         let bytes = self.read_ok(response, CHAT, Some(&request.model)).await?;
@@ -81,7 +142,7 @@ impl OllamaClient {
     }
 
     /// The locally installed models (`GET /api/tags`).
-    pub async fn list_models(&self) -> Result<Vec<ModelSummary>, OllamaError> {
+    pub async fn list_models(&self) -> Result<Vec<ModelSummary>, ServerError> {
         let url = self.url("api/tags");
         let response = self.http.get(url).timeout(self.timeout).send().await;
         let bytes = self.read_ok(response, TAGS, None).await?;
@@ -94,7 +155,7 @@ impl OllamaClient {
         &self,
         model: &str,
         mut on_progress: impl FnMut(&PullProgress),
-    ) -> Result<(), OllamaError> {
+    ) -> Result<(), ServerError> {
         let body = Streamed { body: &PullBody { model }, stream: true };
         // No whole-request timeout (a pull can take many minutes), so bound the wait for the
         // answer's headers here and each silence in the stream below.
@@ -132,23 +193,23 @@ impl OllamaClient {
             }
             last_status = Some(progress.status);
         }
-        Err(OllamaError::PullIncomplete {
-            url: self.display_url.clone(),
+        Err(ServerError::PullIncomplete {
+            server: self.server.clone(),
             model: model.into(),
             last_status,
         })
     }
 
     /// Parses one NDJSON line of a pull: progress, an error, or nothing for a blank line.
-    fn pull_line(&self, line: &[u8], model: &str) -> Result<Option<PullProgress>, OllamaError> {
+    fn pull_line(&self, line: &[u8], model: &str) -> Result<Option<PullProgress>, ServerError> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
         let value: serde_json::Value = self.parse(line, PULL)?;
         if let Some(message) = value.get("error") {
             let message = message.as_str().map_or_else(|| message.to_string(), str::to_owned);
-            let url = self.display_url.clone();
-            return Err(OllamaError::PullFailed { url, model: model.into(), message });
+            let server = self.server.clone();
+            return Err(ServerError::PullFailed { server, model: model.into(), message });
         }
         let progress = serde_json::from_value(value)
             .map_err(|e| self.protocol(PULL, format!("a progress line without a status: {e}")))?;
@@ -169,14 +230,15 @@ impl OllamaClient {
         response: reqwest::Result<reqwest::Response>,
         endpoint: &'static str,
         model: Option<&str>,
-    ) -> Result<reqwest::Response, OllamaError> {
+    ) -> Result<reqwest::Response, ServerError> {
         let response = response.map_err(|e| self.transport(&e, endpoint))?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
         }
+        let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|e| self.transport(&e, endpoint))?;
-        Err(error::from_status(status, &body, &self.display_url, endpoint, model))
+        Err(error::from_status(status, &headers, &body, &self.server, endpoint, model))
     }
 
     /// The whole body of a 2xx response.
@@ -185,7 +247,7 @@ impl OllamaClient {
         response: reqwest::Result<reqwest::Response>,
         endpoint: &'static str,
         model: Option<&str>,
-    ) -> Result<Vec<u8>, OllamaError> {
+    ) -> Result<Vec<u8>, ServerError> {
         let response = self.check_status(response, endpoint, model).await?;
         let body = response.bytes().await.map_err(|e| self.transport(&e, endpoint))?;
         Ok(body.into())
@@ -195,22 +257,22 @@ impl OllamaClient {
         &self,
         body: &[u8],
         endpoint: &'static str,
-    ) -> Result<T, OllamaError> {
+    ) -> Result<T, ServerError> {
         serde_json::from_slice(body).map_err(|e| {
             let preview: String = String::from_utf8_lossy(body).chars().take(200).collect();
             self.protocol(endpoint, format!("{e} in {preview:?}"))
         })
     }
 
-    fn transport(&self, error: &reqwest::Error, endpoint: &'static str) -> OllamaError {
-        error::from_transport(error, &self.display_url, endpoint, self.timeout)
+    fn transport(&self, error: &reqwest::Error, endpoint: &'static str) -> ServerError {
+        error::from_transport(error, &self.server, endpoint, self.timeout)
     }
 
-    fn timeout_error(&self, endpoint: &'static str) -> OllamaError {
-        OllamaError::Timeout { url: self.display_url.clone(), endpoint, timeout: self.timeout }
+    fn timeout_error(&self, endpoint: &'static str) -> ServerError {
+        ServerError::Timeout { server: self.server.clone(), endpoint, timeout: self.timeout }
     }
 
-    fn protocol(&self, endpoint: &'static str, detail: String) -> OllamaError {
-        OllamaError::Protocol { url: self.display_url.clone(), endpoint, detail }
+    fn protocol(&self, endpoint: &'static str, detail: String) -> ServerError {
+        ServerError::Protocol { server: self.server.clone(), endpoint, detail }
     }
 }

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use super::client::OllamaClient;
-use super::error::OllamaError;
 use super::types::{ModelSummary, PullProgress};
+use crate::llm::error::ServerError;
 
 /// Ollama's name for a model: a missing tag means `latest` (`llama3` is `llama3:latest`).
 /// Only the last path segment can carry the tag: `host:5000/ns/model` has no tag.
@@ -24,27 +24,30 @@ pub fn is_same_model(installed: &ModelSummary, wanted: &str) -> bool {
 
 impl OllamaClient {
     /// Makes sure `model` is installed, pulling it when `pull` is true (`OLLAMA_PULL`).
-    /// Without `pull`, a missing model is [`OllamaError::ModelNotFound`] naming the fix.
-    pub async fn ensure_model(&self, model: &str, pull: bool) -> Result<(), OllamaError> {
+    /// Without `pull`, a missing model is [`ServerError::ModelNotFound`] naming the fix.
+    /// `on_pull` sees every progress line of a pull (for the worker's readiness report).
+    pub async fn ensure_model(
+        &self,
+        model: &str,
+        pull: bool,
+        on_pull: &(dyn Fn(&PullProgress) + Send + Sync),
+    ) -> Result<(), ServerError> {
         if self.list_models().await?.iter().any(|m| is_same_model(m, model)) {
-            tracing::info!(
-                ollama.url = self.base_url(),
-                ollama.model = model,
-                "model is installed"
-            );
+            tracing::info!(llm.server = self.server(), ollama.model = model, "model is installed");
             return Ok(());
         }
         if !pull {
             return Err(self.not_installed(model, "and OLLAMA_PULL is false"));
         }
         tracing::info!(
-            ollama.url = self.base_url(),
+            llm.server = self.server(),
             ollama.model = model,
             "model is missing; pulling it"
         );
         let started = Instant::now();
         let mut throttle = ProgressThrottle::default();
         self.pull(model, |progress| {
+            on_pull(progress);
             if throttle.should_log(progress, Instant::now()) {
                 log_progress(model, progress);
             }
@@ -59,11 +62,12 @@ impl OllamaClient {
         Ok(())
     }
 
-    fn not_installed(&self, model: &str, why: &str) -> OllamaError {
-        OllamaError::ModelNotFound {
-            url: self.base_url().to_owned(),
+    fn not_installed(&self, model: &str, why: &str) -> ServerError {
+        ServerError::ModelNotFound {
+            server: self.server().to_owned(),
             model: model.to_owned(),
             message: format!("model \"{model}\" is not installed {why}"),
+            hint: crate::llm::error::ollama_pull_hint(model),
         }
     }
 }

@@ -1,12 +1,13 @@
 use testkit::ollama_double::OllamaDouble;
 
-use super::super::{OllamaError, PullProgress};
+use super::super::PullProgress;
 use super::{canned_server, client};
+use crate::llm::ServerError;
 
 async fn pull(
     double_or_url: &super::super::OllamaClient,
     model: &str,
-) -> (Result<(), OllamaError>, Vec<PullProgress>) {
+) -> (Result<(), ServerError>, Vec<PullProgress>) {
     let mut seen = Vec::new();
     let result = double_or_url.pull(model, |p| seen.push(p.clone())).await;
     (result, seen)
@@ -31,8 +32,8 @@ async fn an_error_line_in_the_stream_fails_the_pull_with_ollamas_message() {
     double.fail_next_pull("max retries exceeded: connection reset by peer");
     let (result, seen) = pull(&client(&double), "llama3").await;
     let error = result.unwrap_err();
-    assert!(matches!(error, OllamaError::PullFailed { .. }), "{error:?}");
-    assert_eq!(error.ollama_message(), Some("max retries exceeded: connection reset by peer"));
+    assert!(matches!(error, ServerError::PullFailed { .. }), "{error:?}");
+    assert_eq!(error.server_message(), Some("max retries exceeded: connection reset by peer"));
     assert!(error.is_transient(), "a download error may heal");
     assert!(!seen.is_empty(), "progress before the error was reported");
     assert!(!double.has_model("llama3"));
@@ -56,7 +57,7 @@ async fn a_stream_that_ends_without_success_is_transient() {
     let (result, seen) = pull(&client, "llama3").await;
     let error = result.unwrap_err();
     assert!(
-        matches!(&error, OllamaError::PullIncomplete { last_status: Some(s), .. } if s == "pulling aa"),
+        matches!(&error, ServerError::PullIncomplete { last_status: Some(s), .. } if s == "pulling aa"),
         "{error:?}"
     );
     assert!(error.is_transient());
@@ -74,5 +75,5 @@ async fn a_line_that_is_not_json_is_a_protocol_error() {
     let client = super::super::OllamaClient::new(&url, std::time::Duration::from_secs(2)).unwrap();
     let (result, _) = pull(&client, "llama3").await;
     let error = result.unwrap_err();
-    assert!(matches!(error, OllamaError::Protocol { .. }) && !error.is_transient(), "{error:?}");
+    assert!(matches!(error, ServerError::Protocol { .. }) && !error.is_transient(), "{error:?}");
 }

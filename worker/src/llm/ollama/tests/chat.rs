@@ -4,8 +4,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use testkit::ollama_double::{OllamaDouble, SERVER_BUSY};
 
-use super::super::{ChatMessage, ChatRequest, OllamaClient, OllamaError, Role};
+use super::super::{ChatMessage, ChatRequest, OllamaClient, Role};
 use super::{MODEL, canned_server, client, closed_port_url, structured_chat};
+use crate::llm::ServerError;
 
 #[tokio::test]
 async fn a_chat_returns_the_reply_and_ollamas_statistics() {
@@ -67,12 +68,12 @@ async fn an_unknown_model_is_a_permanent_model_not_found_with_the_fix() {
     let request = ChatRequest::new("llama3", vec![ChatMessage::user("hi")]);
     let error = client(&double).chat(&request).await.unwrap_err();
     assert!(
-        matches!(&error, OllamaError::ModelNotFound { model, .. } if model == "llama3"),
+        matches!(&error, ServerError::ModelNotFound { model, .. } if model == "llama3"),
         "{error:?}"
     );
     assert!(!error.is_transient());
     assert_eq!(error.status(), Some(StatusCode::NOT_FOUND));
-    assert_eq!(error.ollama_message(), Some("model \"llama3\" not found, try pulling it first"));
+    assert_eq!(error.server_message(), Some("model \"llama3\" not found, try pulling it first"));
     let text = error.to_string();
     assert!(text.contains(&double.url()) && text.contains("model \"llama3\" not found"), "{text}");
     assert!(text.contains("`ollama pull llama3`") && text.contains("OLLAMA_PULL=true"), "{text}");
@@ -87,7 +88,7 @@ async fn server_errors_and_busy_are_transient_and_keep_ollamas_message() {
     let busy = client.chat(&structured_chat()).await.unwrap_err();
     assert!(busy.is_transient(), "{busy:?}");
     assert_eq!(
-        (busy.status(), busy.ollama_message()),
+        (busy.status(), busy.server_message()),
         (Some(StatusCode::SERVICE_UNAVAILABLE), Some(SERVER_BUSY))
     );
     let crashed = client.chat(&structured_chat()).await.unwrap_err();
@@ -108,7 +109,7 @@ async fn a_400_is_permanent() {
     let error = client(&double).chat(&structured_chat()).await.unwrap_err();
     assert!(!error.is_transient(), "{error:?}");
     assert_eq!(
-        (error.status(), error.ollama_message()),
+        (error.status(), error.server_message()),
         (Some(StatusCode::BAD_REQUEST), Some("invalid options: num_ctx"))
     );
 }
@@ -119,7 +120,7 @@ async fn a_reply_slower_than_the_timeout_is_a_transient_timeout() {
     double.delay_next_chats(1, Duration::from_millis(1500));
     let client = OllamaClient::new(&double.url(), Duration::from_millis(300)).unwrap();
     let error = client.chat(&structured_chat()).await.unwrap_err();
-    assert!(matches!(error, OllamaError::Timeout { .. }), "{error:?}");
+    assert!(matches!(error, ServerError::Timeout { .. }), "{error:?}");
     assert!(error.is_transient());
     assert!(error.to_string().contains("did not answer POST /api/chat within 300ms"), "{error}");
 }
@@ -129,7 +130,7 @@ async fn a_refused_connection_is_transient_and_names_the_url() {
     let url = closed_port_url();
     let client = OllamaClient::new(&url, Duration::from_secs(2)).unwrap();
     let error = client.chat(&structured_chat()).await.unwrap_err();
-    assert!(matches!(error, OllamaError::Unreachable { .. }), "{error:?}");
+    assert!(matches!(error, ServerError::Unreachable { .. }), "{error:?}");
     assert!(error.is_transient());
     let text = error.to_string();
     assert!(text.contains(&url) && text.to_lowercase().contains("refused"), "{text}");
@@ -140,7 +141,7 @@ async fn a_connection_dropped_mid_reply_is_transient() {
     let double = OllamaDouble::start().await;
     double.drop_next_chats(1);
     let error = client(&double).chat(&structured_chat()).await.unwrap_err();
-    assert!(matches!(error, OllamaError::Unreachable { .. }), "{error:?}");
+    assert!(matches!(error, ServerError::Unreachable { .. }), "{error:?}");
     assert!(error.is_transient());
 }
 
@@ -149,7 +150,7 @@ async fn a_body_that_is_not_a_chat_response_is_a_permanent_protocol_error() {
     let url = canned_server("/api/chat", "application/json", r#"{"answer":"42"}"#).await;
     let client = OllamaClient::new(&url, Duration::from_secs(2)).unwrap();
     let error = client.chat(&structured_chat()).await.unwrap_err();
-    assert!(matches!(error, OllamaError::Protocol { .. }), "{error:?}");
+    assert!(matches!(error, ServerError::Protocol { .. }), "{error:?}");
     assert!(!error.is_transient());
     assert!(error.to_string().contains("missing field `model`"), "{error}");
 }
@@ -161,12 +162,12 @@ async fn a_404_that_is_not_from_ollama_points_at_ollama_url() {
         OllamaClient::new(&format!("{}/not-ollama", double.url()), Duration::from_secs(2)).unwrap();
     let error = client.chat(&structured_chat()).await.unwrap_err();
     assert!(
-        matches!(error, OllamaError::Api { .. }),
+        matches!(error, ServerError::Api { .. }),
         "a route 404 is not a missing model: {error:?}"
     );
     assert!(!error.is_transient());
     assert!(
-        error.to_string().contains("is OLLAMA_URL the address of an Ollama server?"),
+        error.to_string().contains("is the URL setting the address of the model server?"),
         "{error}"
     );
 }
@@ -175,11 +176,11 @@ async fn a_404_that_is_not_from_ollama_points_at_ollama_url() {
 fn urls_that_are_not_http_are_rejected_at_construction() {
     for bad in ["", "ollama:11434", "ftp://host", "http://"] {
         let error = OllamaClient::new(bad, Duration::from_secs(1)).unwrap_err();
-        assert!(matches!(error, OllamaError::InvalidUrl { .. }), "{bad:?}: {error:?}");
+        assert!(matches!(error, ServerError::InvalidUrl { .. }), "{bad:?}: {error:?}");
         assert!(error.to_string().starts_with("OLLAMA_URL"), "{error}");
     }
     let client = OllamaClient::new("http://ollama:11434/", Duration::from_secs(1)).unwrap();
-    assert_eq!(client.base_url(), "http://ollama:11434");
+    assert_eq!(client.server(), "Ollama at http://ollama:11434");
 }
 
 #[tokio::test]
@@ -187,7 +188,7 @@ async fn credentials_in_the_url_never_appear_in_errors() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let url = format!("http://admin:s3cret@{closed}");
     let client = OllamaClient::new(&url, Duration::from_secs(2)).unwrap();
-    assert_eq!(client.base_url(), format!("http://admin:***@{closed}"));
+    assert_eq!(client.server(), format!("Ollama at http://admin:***@{closed}"));
     let unreachable = client.list_models().await.unwrap_err().to_string();
     assert!(!unreachable.contains("s3cret") && unreachable.contains("admin:***@"), "{unreachable}");
 

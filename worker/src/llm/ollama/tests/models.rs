@@ -3,8 +3,9 @@ use std::time::{Duration, Instant};
 use testkit::ollama_double::OllamaDouble;
 
 use super::super::models::ProgressThrottle;
-use super::super::{OllamaError, PullProgress, canonical_model_name};
+use super::super::{PullProgress, canonical_model_name};
 use super::{MODEL, client};
+use crate::llm::ServerError;
 
 #[tokio::test]
 async fn list_models_reads_the_tags() {
@@ -22,7 +23,7 @@ async fn an_installed_model_is_not_pulled_and_latest_is_implied() {
     let double = OllamaDouble::start_with_models(&[MODEL, "llama3"]).await;
     let client = client(&double);
     for name in [MODEL, "llama3", "llama3:latest"] {
-        client.ensure_model(name, true).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        client.ensure_model(name, true, &|_| {}).await.unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     assert_eq!(double.pull_calls(), 0);
 }
@@ -30,7 +31,7 @@ async fn an_installed_model_is_not_pulled_and_latest_is_implied() {
 #[tokio::test]
 async fn a_missing_model_is_pulled_when_allowed() {
     let double = OllamaDouble::start_with_models(&[]).await;
-    client(&double).ensure_model(MODEL, true).await.expect("pulled");
+    client(&double).ensure_model(MODEL, true, &|_| {}).await.expect("pulled");
     assert!(double.has_model(MODEL));
     assert_eq!(double.pull_calls(), 1);
 }
@@ -38,9 +39,9 @@ async fn a_missing_model_is_pulled_when_allowed() {
 #[tokio::test]
 async fn a_missing_model_without_pull_names_the_fix() {
     let double = OllamaDouble::start_with_models(&["qwen2.5:7b"]).await;
-    let error = client(&double).ensure_model(MODEL, false).await.unwrap_err();
+    let error = client(&double).ensure_model(MODEL, false, &|_| {}).await.unwrap_err();
     assert!(
-        matches!(&error, OllamaError::ModelNotFound { model, .. } if model == MODEL),
+        matches!(&error, ServerError::ModelNotFound { model, .. } if model == MODEL),
         "{error:?}"
     );
     assert!(!error.is_transient());
@@ -56,8 +57,8 @@ async fn a_missing_model_without_pull_names_the_fix() {
 async fn a_failed_pull_fails_ensure_model() {
     let double = OllamaDouble::start_with_models(&[]).await;
     double.fail_next_pull("pull model manifest: file does not exist");
-    let error = client(&double).ensure_model("nosuchmodel:1b", true).await.unwrap_err();
-    assert!(matches!(error, OllamaError::PullFailed { .. }), "{error:?}");
+    let error = client(&double).ensure_model("nosuchmodel:1b", true, &|_| {}).await.unwrap_err();
+    assert!(matches!(error, ServerError::PullFailed { .. }), "{error:?}");
     assert!(!error.is_transient(), "the registry has no such model");
 }
 

@@ -1,16 +1,18 @@
 use serde_json::{Value, json};
 use testkit::ollama_double::OllamaDouble;
 
-use super::super::{ChatOptions, JsonSchema, LlmError, StructuredRequest, chat_structured};
-use super::{MODEL, client, compiled_decision_schema, decision_schema};
+use super::super::{JsonSchema, LlmError, StructuredRequest};
+use super::{MODEL, ask, client, client_with_ctx, compiled_decision_schema, decision_schema};
 
 fn request() -> StructuredRequest {
     StructuredRequest {
+        step: "decision",
         model: MODEL.into(),
         system: "You are the final decision maker.".into(),
         user: "Decide on GOOG for 2010-06-01.".into(),
         schema: decision_schema(),
-        options: ChatOptions::deterministic(7, 4096),
+        seed: 7,
+        max_tokens: None,
     }
 }
 
@@ -28,15 +30,16 @@ fn roles_and_contents(body: &Value) -> Vec<(String, String)> {
 async fn a_fitting_reply_is_returned_after_one_call() {
     let double = OllamaDouble::start().await;
     double.prefer_enum_value("HOLD");
-    let reply = chat_structured(&client(&double), &request()).await.expect("a reply");
+    let reply = ask(&client(&double), &request()).await.expect("a reply");
     assert_eq!((reply.value["decision"].as_str(), reply.attempts), (Some("HOLD"), 1));
     assert_eq!(serde_json::from_str::<Value>(&reply.raw).unwrap(), reply.value);
-    assert!(reply.eval_count.is_some() && reply.total_duration.is_some());
+    assert_eq!((reply.usage.calls, reply.usage.output_tokens > 0), (1, true), "{:?}", reply.usage);
+    assert!(reply.usage.prompt_tokens > 0, "{:?}", reply.usage);
     let sent = double.chat_requests();
     assert_eq!(sent.len(), 1);
     let body = &sent[0];
     assert_eq!(body["format"], decision_schema());
-    assert_eq!((&body["stream"], &body["think"]), (&json!(false), &json!(false)));
+    assert_eq!((&body["stream"], &body["think"]), (&json!(true), &json!(false)));
     assert_eq!(body["options"], json!({ "temperature": 0.0, "seed": 7, "num_ctx": 4096 }));
     let roles: Vec<String> = roles_and_contents(body).into_iter().map(|(r, _)| r).collect();
     assert_eq!(roles, ["system", "user"]);
@@ -46,7 +49,7 @@ async fn a_fitting_reply_is_returned_after_one_call() {
 async fn a_reply_that_breaks_the_schema_is_repaired_once() {
     let double = OllamaDouble::start().await;
     double.break_schema_next_chats(1);
-    let reply = chat_structured(&client(&double), &request()).await.expect("repaired");
+    let reply = ask(&client(&double), &request()).await.expect("repaired");
     assert_eq!(reply.attempts, 2);
     assert!(compiled_decision_schema().check(&reply.value).is_ok());
     let sent = double.chat_requests();
@@ -62,13 +65,16 @@ async fn a_reply_that_breaks_the_schema_is_repaired_once() {
     assert!(repair[3].1.contains("\"decision\" is a required property"), "{}", repair[3].1);
     assert!(repair[3].1.contains("matches the required JSON schema"), "{}", repair[3].1);
     assert_eq!(sent[1]["format"], decision_schema(), "the repair call is constrained too");
+    assert_eq!(sent[1]["options"]["temperature"], 0.3, "the repair round is warmer");
+    assert_eq!(sent[1]["options"]["seed"], 7);
+    assert_eq!(reply.usage.calls, 2);
 }
 
 #[tokio::test]
 async fn a_reply_that_is_not_json_is_repaired_once() {
     let double = OllamaDouble::start().await;
     double.reply_next_chat("Sure! I would BUY.");
-    let reply = chat_structured(&client(&double), &request()).await.expect("repaired");
+    let reply = ask(&client(&double), &request()).await.expect("repaired");
     assert_eq!(reply.attempts, 2);
     let repair = roles_and_contents(&double.chat_requests()[1]);
     assert!(repair[3].1.contains("not valid JSON"), "{}", repair[3].1);
@@ -78,7 +84,7 @@ async fn a_reply_that_is_not_json_is_repaired_once() {
 async fn two_violations_fail_with_a_transient_schema_violation() {
     let double = OllamaDouble::start().await;
     double.break_schema_next_chats(2);
-    let error = chat_structured(&client(&double), &request()).await.unwrap_err();
+    let error = ask(&client(&double), &request()).await.unwrap_err();
     let LlmError::SchemaViolation { model, detail, raw } = &error else {
         panic!("expected a schema violation, got {error:?}");
     };
@@ -91,13 +97,13 @@ async fn two_violations_fail_with_a_transient_schema_violation() {
 }
 
 #[tokio::test]
-async fn ollama_errors_keep_their_classification() {
+async fn server_errors_keep_their_classification() {
     let double = OllamaDouble::start().await;
     double.busy_next_chats(1);
-    let busy = chat_structured(&client(&double), &request()).await.unwrap_err();
-    assert!(matches!(busy, LlmError::Ollama(_)) && busy.is_transient(), "{busy:?}");
+    let busy = ask(&client(&double), &request()).await.unwrap_err();
+    assert!(matches!(busy, LlmError::Server(_)) && busy.is_transient(), "{busy:?}");
     let missing = StructuredRequest { model: "mistral".into(), ..request() };
-    let error = chat_structured(&client(&double), &missing).await.unwrap_err();
+    let error = ask(&client(&double), &missing).await.unwrap_err();
     assert!(!error.is_transient(), "{error:?}");
     assert!(error.to_string().contains("model \"mistral\" not found"), "{error}");
 }
@@ -107,9 +113,9 @@ async fn a_failure_during_the_repair_round_is_reported_as_such() {
     let double = OllamaDouble::start().await;
     double.reply_next_chat("{}");
     double.fail_next_chats(1, 400, "invalid message content");
-    let error = chat_structured(&client(&double), &request()).await.unwrap_err();
+    let error = ask(&client(&double), &request()).await.unwrap_err();
     assert!(
-        matches!(&error, LlmError::Ollama(e) if e.ollama_message() == Some("invalid message content")),
+        matches!(&error, LlmError::Server(e) if e.server_message() == Some("invalid message content")),
         "{error:?}"
     );
     assert!(!error.is_transient());
@@ -119,7 +125,7 @@ async fn a_failure_during_the_repair_round_is_reported_as_such() {
 async fn a_schema_that_does_not_compile_fails_before_asking_the_model() {
     let double = OllamaDouble::start().await;
     let broken = StructuredRequest { schema: json!({ "type": "nonsense" }), ..request() };
-    let error = chat_structured(&client(&double), &broken).await.unwrap_err();
+    let error = ask(&client(&double), &broken).await.unwrap_err();
     assert!(matches!(error, LlmError::InvalidSchema { .. }) && !error.is_transient(), "{error:?}");
     assert_eq!(double.chat_calls(), 0);
     assert!(JsonSchema::compile(json!({ "type": "nonsense" })).is_err());
@@ -148,8 +154,7 @@ async fn fields_the_schema_does_not_declare_are_dropped_from_the_reply() {
         .to_string(),
     );
     // A context that holds the 100 KB reply: a smaller one cuts it off.
-    let roomy = StructuredRequest { options: ChatOptions::deterministic(7, 65_536), ..request() };
-    let reply = chat_structured(&client(&double), &roomy).await.expect("a reply");
+    let reply = ask(&client_with_ctx(&double, 65_536), &request()).await.expect("a reply");
     assert_eq!(
         reply.value,
         json!({"decision": "BUY", "confidence": 0.5, "rationale": "r", "risks": ["a"]})
@@ -157,17 +162,14 @@ async fn fields_the_schema_does_not_declare_are_dropped_from_the_reply() {
 }
 
 fn budgeted(tokens: u32) -> StructuredRequest {
-    StructuredRequest {
-        options: ChatOptions::deterministic(7, 4096).with_num_predict(tokens),
-        ..request()
-    }
+    StructuredRequest { max_tokens: Some(tokens), ..request() }
 }
 
 #[tokio::test]
 async fn a_reply_cut_off_at_the_budget_is_asked_for_again_briefly_without_the_loop() {
     let double = OllamaDouble::start().await;
     double.loop_next_chats(1);
-    let reply = chat_structured(&client(&double), &budgeted(200)).await.expect("the brief reply");
+    let reply = ask(&client(&double), &budgeted(200)).await.expect("the brief reply");
     assert_eq!(reply.attempts, 2);
     let sent = double.chat_requests();
     assert_eq!(sent[0]["options"]["num_predict"], 200);
@@ -182,7 +184,7 @@ async fn a_reply_cut_off_at_the_budget_is_asked_for_again_briefly_without_the_lo
 async fn two_cut_off_replies_fail_with_a_transient_output_limit() {
     let double = OllamaDouble::start().await;
     double.loop_next_chats(2);
-    let error = chat_structured(&client(&double), &budgeted(200)).await.unwrap_err();
+    let error = ask(&client(&double), &budgeted(200)).await.unwrap_err();
     assert!(matches!(error, LlmError::OutputLimit { limit: 200, .. }), "{error:?}");
     assert!(error.is_transient());
     assert!(error.to_string().contains("kept generating past 200 tokens"), "{error}");
@@ -193,7 +195,58 @@ async fn two_cut_off_replies_fail_with_a_transient_output_limit() {
 async fn without_a_budget_a_reply_cut_at_the_context_window_is_a_schema_violation_saying_so() {
     let double = OllamaDouble::start().await;
     double.loop_next_chats(2);
-    let error = chat_structured(&client(&double), &request()).await.unwrap_err();
+    let error = ask(&client(&double), &request()).await.unwrap_err();
     let LlmError::SchemaViolation { detail, .. } = &error else { panic!("{error:?}") };
     assert!(detail.contains("cut off at the context window"), "{detail}");
+}
+
+#[tokio::test]
+async fn a_clampable_number_out_of_range_is_clamped_and_reported_not_rejected() {
+    let double = OllamaDouble::start().await;
+    let mut schema = decision_schema();
+    schema["properties"]["confidence"]["x-clamp"] = json!(true);
+    double.reply_next_chat(
+        json!({"decision": "BUY", "confidence": 28.4569, "rationale": "r", "risks": ["a"]})
+            .to_string(),
+    );
+    let clampable = StructuredRequest { schema, ..request() };
+    let reply = ask(&client(&double), &clampable).await.expect("clamped, not repaired");
+    assert_eq!((reply.attempts, &reply.value["confidence"]), (1, &json!(1.0)));
+    assert_eq!(reply.clamped.len(), 1);
+    assert_eq!(
+        (reply.clamped[0].path.as_str(), reply.clamped[0].from, reply.clamped[0].to),
+        ("/confidence", 28.4569, 1.0)
+    );
+    let sent = &double.chat_requests()[0]["format"]["properties"]["confidence"];
+    assert!(sent.get("x-clamp").is_none(), "our own keyword is not sent: {sent}");
+}
+
+#[tokio::test]
+async fn a_number_out_of_a_range_not_marked_clampable_is_repaired_naming_path_and_bound() {
+    let double = OllamaDouble::start().await;
+    double.reply_next_chat(
+        json!({"decision": "BUY", "confidence": 28.4569, "rationale": "r", "risks": ["a"]})
+            .to_string(),
+    );
+    let reply = ask(&client(&double), &request()).await.expect("repaired");
+    assert_eq!(reply.attempts, 2);
+    let repair = roles_and_contents(&double.chat_requests()[1]);
+    let instruction = &repair[3].1;
+    assert!(
+        instruction.contains("at /confidence: 28.4569 is greater than the maximum of 1"),
+        "{instruction}"
+    );
+}
+
+#[tokio::test]
+async fn raw_line_breaks_inside_strings_are_read_as_escapes_not_rejected() {
+    let double = OllamaDouble::start().await;
+    // What SmolLM2 writes under llama.cpp's JSON grammar: a literal line break in a string.
+    double.reply_next_chat(
+        "{\"decision\": \"HOLD\", \"confidence\": 0.5, \"rationale\": \"Mixed.\nWait.\\\"x\\\"\", \"risks\": [\"a\\\\\"]}",
+    );
+    let reply = ask(&client(&double), &request()).await.expect("read, not repaired");
+    assert_eq!(reply.attempts, 1);
+    assert_eq!(reply.value["rationale"], "Mixed.\nWait.\"x\"");
+    assert_eq!(reply.value["risks"][0], "a\\");
 }

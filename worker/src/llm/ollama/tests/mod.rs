@@ -4,36 +4,17 @@
 mod chat;
 mod models;
 mod pull;
-mod structured;
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
 use testkit::ollama_double::OllamaDouble;
 
-use super::{ChatMessage, ChatOptions, ChatRequest, Format, JsonSchema, OllamaClient};
+pub(super) use crate::llm::tests::{MODEL, decision_schema};
 
-pub(super) const MODEL: &str = "qwen2.5:3b";
+use super::{ChatMessage, ChatOptions, ChatRequest, Format, OllamaClient};
 
 pub(super) fn client(double: &OllamaDouble) -> OllamaClient {
     OllamaClient::new(&double.url(), Duration::from_secs(5)).expect("the double's URL is valid")
-}
-
-pub(super) fn decision_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "decision": { "type": "string", "enum": ["BUY", "SELL", "HOLD"] },
-            "confidence": { "type": "number", "minimum": 0, "maximum": 1 },
-            "rationale": { "type": "string" },
-            "risks": { "type": "array", "items": { "type": "string" } }
-        },
-        "required": ["decision", "confidence", "rationale", "risks"]
-    })
-}
-
-pub(super) fn compiled_decision_schema() -> JsonSchema {
-    JsonSchema::compile(decision_schema()).expect("the decision schema compiles")
 }
 
 pub(super) fn structured_chat() -> ChatRequest {
