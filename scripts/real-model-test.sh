@@ -285,7 +285,7 @@ check "no call was cut by the overall cap ($cut_by_cap)" test "$cut_by_cap" -eq 
 # the previous one reads only the rest), since it reports no usage in streams.
 server_prompt="$(sed -n 's|.*prompt eval time = *[0-9.]* ms / *\([0-9]*\) tokens.*|\1|p' "$work/logs/llm-server.log" | sort -n)"
 server_prompt_max="$(tail -n 1 <<<"$server_prompt")"
-server_prompt_median="$(awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] + 0 }' <<<"$server_prompt")"
+server_prompt_median="$(awk 'NF { a[++n] = $1 } END { if (n) print a[int((n + 1) / 2)] }' <<<"$server_prompt")"
 
 printf 'real-model-test figures: server_prompt_tokens median=%s max=%s; market analyses: LLM wall / sum of calls = %s\n' \
   "${server_prompt_median:-?}" "${server_prompt_max:-?}" "$(awk -v w="$wall_sum" -v c="$calls_sum" 'BEGIN { printf "%.2f", (c ? w / c : 0) }')"
