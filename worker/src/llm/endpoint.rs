@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use super::error::ServerError;
+use serde::de::DeserializeOwned;
+
+use super::error::{self, ServerError};
 
 pub(crate) struct Endpoint {
     pub http: reqwest::Client,
@@ -44,4 +46,37 @@ impl Endpoint {
         let server = format!("{kind} at {}", shared::redact::redact_url(trimmed));
         Ok(Self { http, base, server })
     }
+}
+
+/// Turns a sent request into a 2xx response, or the error its status and body describe. With
+/// `model` (Ollama), a 404 naming it is "model not found".
+pub(crate) async fn check_status(
+    response: reqwest::Result<reqwest::Response>,
+    server: &str,
+    endpoint: &'static str,
+    timeout: Duration,
+    model: Option<&str>,
+) -> Result<reqwest::Response, ServerError> {
+    let transport = |e: &reqwest::Error| error::from_transport(e, server, endpoint, timeout);
+    let response = response.map_err(|e| transport(&e))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(|e| transport(&e))?;
+    Err(error::from_status(status, &headers, &body, server, endpoint, model))
+}
+
+/// `body` as JSON of type `T`, or a protocol error quoting its start.
+pub(crate) fn parse_json<T: DeserializeOwned>(
+    body: &[u8],
+    server: &str,
+    endpoint: &'static str,
+) -> Result<T, ServerError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let preview: String = String::from_utf8_lossy(body).chars().take(200).collect();
+        let detail = format!("{e} in {preview:?}");
+        ServerError::Protocol { server: server.to_owned(), endpoint, detail }
+    })
 }

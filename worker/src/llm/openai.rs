@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::client::{ChatCall, Generated};
-use super::endpoint::Endpoint;
+use super::endpoint::{self, Endpoint};
 use super::error::{self, ServerError};
 use super::stream::{CallClock, LineError, Lines, StreamLimits};
 use super::structured::wire_schema;
@@ -301,14 +301,7 @@ impl OpenAiClient {
         response: reqwest::Result<reqwest::Response>,
         endpoint: &'static str,
     ) -> Result<reqwest::Response, ServerError> {
-        let response = response.map_err(|e| self.transport(&e, endpoint))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| self.transport(&e, endpoint))?;
-        Err(error::from_status(status, &headers, &body, &self.server, endpoint, None))
+        endpoint::check_status(response, &self.server, endpoint, self.timeout, None).await
     }
 
     fn parse<T: serde::de::DeserializeOwned>(
@@ -316,10 +309,7 @@ impl OpenAiClient {
         body: &[u8],
         endpoint: &'static str,
     ) -> Result<T, ServerError> {
-        serde_json::from_slice(body).map_err(|e| {
-            let preview: String = String::from_utf8_lossy(body).chars().take(200).collect();
-            self.protocol(endpoint, format!("{e} in {preview:?}"))
-        })
+        endpoint::parse_json(body, &self.server, endpoint)
     }
 
     fn line_error(&self, error: LineError) -> ServerError {

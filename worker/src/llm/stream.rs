@@ -22,13 +22,6 @@ pub struct StreamLimits {
     pub total: Duration,
 }
 
-impl StreamLimits {
-    /// One bound for everything (tests and short requests).
-    pub fn uniform(limit: Duration) -> Self {
-        Self { first_token: limit, load: limit, stall: limit, total: limit }
-    }
-}
-
 /// The clock of one call: which bound applies now, and the error when it fires.
 pub(crate) struct CallClock<'a> {
     server: &'a str,

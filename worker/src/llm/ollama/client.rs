@@ -11,10 +11,8 @@ use reqwest::Url;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::types::{
-    ChatRequest, ChatResponse, ChatStreamLine, ModelSummary, PullProgress, TagsResponse,
-};
-use crate::llm::endpoint::Endpoint;
+use super::types::{ChatRequest, ChatResponse, ModelSummary, PullProgress, TagsResponse};
+use crate::llm::endpoint::{self, Endpoint};
 use crate::llm::error::{self, ServerError};
 use crate::llm::stream::{CallClock, LineError, Lines, StreamLimits};
 
@@ -101,7 +99,7 @@ impl OllamaClient {
                     retry_after: None,
                 });
             }
-            let piece: ChatStreamLine = serde_json::from_value(value)
+            let mut piece: ChatResponse = serde_json::from_value(value)
                 .map_err(|e| self.protocol(CHAT, format!("a stream line of another shape: {e}")))?;
             if !piece.message.content.is_empty() {
                 content.push_str(&piece.message.content);
@@ -109,7 +107,8 @@ impl OllamaClient {
             }
             if piece.done {
                 self.warm.lock().unwrap_or_else(PoisonError::into_inner).insert(model.to_owned());
-                return Ok(piece.into_response(content));
+                piece.message.content = std::mem::take(&mut content);
+                return Ok(piece);
             }
         }
         Err(ServerError::Unreachable {
@@ -224,21 +223,13 @@ impl OllamaClient {
         self.http.post(self.url(path)).json(body)
     }
 
-    /// Turns a sent request into a 2xx response, or the error its status and body describe.
     async fn check_status(
         &self,
         response: reqwest::Result<reqwest::Response>,
         endpoint: &'static str,
         model: Option<&str>,
     ) -> Result<reqwest::Response, ServerError> {
-        let response = response.map_err(|e| self.transport(&e, endpoint))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| self.transport(&e, endpoint))?;
-        Err(error::from_status(status, &headers, &body, &self.server, endpoint, model))
+        endpoint::check_status(response, &self.server, endpoint, self.timeout, model).await
     }
 
     /// The whole body of a 2xx response.
@@ -258,10 +249,7 @@ impl OllamaClient {
         body: &[u8],
         endpoint: &'static str,
     ) -> Result<T, ServerError> {
-        serde_json::from_slice(body).map_err(|e| {
-            let preview: String = String::from_utf8_lossy(body).chars().take(200).collect();
-            self.protocol(endpoint, format!("{e} in {preview:?}"))
-        })
+        endpoint::parse_json(body, &self.server, endpoint)
     }
 
     fn transport(&self, error: &reqwest::Error, endpoint: &'static str) -> ServerError {

@@ -103,7 +103,8 @@ impl ChatRequest {
     }
 }
 
-/// The non-streamed `/api/chat` answer (`stream: false`).
+/// The `/api/chat` answer (`stream: false`), and each line of a streamed one: a piece of the
+/// message, the last line (`done: true`) with the statistics.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ChatResponse {
     pub model: String,
@@ -125,56 +126,6 @@ pub struct ChatResponse {
     pub eval_count: Option<u64>,
     #[serde(default)]
     pub eval_duration: Option<u64>,
-}
-
-/// One line of a streamed `/api/chat`: a piece of the message, and on the last line
-/// (`done: true`) the reason it ended and Ollama's statistics.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub(crate) struct ChatStreamLine {
-    pub model: String,
-    pub created_at: String,
-    #[serde(default)]
-    pub message: StreamPiece,
-    pub done: bool,
-    #[serde(default)]
-    pub done_reason: Option<String>,
-    #[serde(default)]
-    pub total_duration: Option<u64>,
-    #[serde(default)]
-    pub load_duration: Option<u64>,
-    #[serde(default)]
-    pub prompt_eval_count: Option<u64>,
-    #[serde(default)]
-    pub prompt_eval_duration: Option<u64>,
-    #[serde(default)]
-    pub eval_count: Option<u64>,
-    #[serde(default)]
-    pub eval_duration: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub(crate) struct StreamPiece {
-    #[serde(default)]
-    pub content: String,
-}
-
-impl ChatStreamLine {
-    /// The whole reply: this last line's statistics with the `content` gathered from the stream.
-    pub(crate) fn into_response(self, content: String) -> ChatResponse {
-        ChatResponse {
-            model: self.model,
-            created_at: self.created_at,
-            message: ChatMessage::assistant(content),
-            done: self.done,
-            done_reason: self.done_reason,
-            total_duration: self.total_duration,
-            load_duration: self.load_duration,
-            prompt_eval_count: self.prompt_eval_count,
-            prompt_eval_duration: self.prompt_eval_duration,
-            eval_count: self.eval_count,
-            eval_duration: self.eval_duration,
-        }
-    }
 }
 
 /// One entry of `GET /api/tags`.
