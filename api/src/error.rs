@@ -5,7 +5,7 @@
 
 use axum::{
     Json,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -17,6 +17,10 @@ pub enum ApiError {
     /// 4xx with an optional field name.
     #[error("{detail}")]
     Client { status: StatusCode, field: Option<String>, detail: String },
+    /// A 4xx that tells the client what to do through headers too (`WWW-Authenticate`,
+    /// `Retry-After`, `RateLimit-*`).
+    #[error("{detail}")]
+    Refused { status: StatusCode, detail: String, headers: HeaderMap },
     #[error("{what} is unavailable: {cause}")]
     Unavailable { what: &'static str, cause: String },
     #[error(transparent)]
@@ -71,6 +75,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, field, detail) = match self {
             ApiError::Client { status, field, detail } => (status, field, detail),
+            ApiError::Refused { status, detail, headers } => {
+                let mut response = problem_response(status, None, detail);
+                response.headers_mut().extend(headers);
+                return response;
+            }
             ApiError::Unavailable { what, cause } => {
                 tracing::warn!(error.message = %cause, "{what} is unavailable");
                 let detail = format!("{what} is unavailable; retry shortly");

@@ -1,5 +1,6 @@
 //! The Tradeforge HTTP API: validates and accepts jobs, reports their state and artifacts.
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod events;
@@ -7,6 +8,7 @@ pub mod extract;
 pub mod metrics;
 pub mod offload;
 pub mod openapi;
+pub mod quota;
 pub mod routes;
 pub mod server;
 pub mod startup;

@@ -22,13 +22,29 @@ enum Command {
     Serve,
     /// Exit 0 when the local API answers /health (the container HEALTHCHECK).
     Healthcheck,
+    /// Manage API keys (talks to Postgres: DATABASE_URL).
+    Keys {
+        #[command(subcommand)]
+        command: api::auth::cli::KeysCommand,
+    },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let env = Env::from_process();
-    if let Some(Command::Healthcheck) = Cli::parse().command {
-        return cli::healthcheck(&env, &settings::API_ADDR).await;
+    match Cli::parse().command {
+        Some(Command::Healthcheck) => return cli::healthcheck(&env, &settings::API_ADDR).await,
+        Some(Command::Keys { command }) => {
+            // Plain output for a person at a terminal: no log lines unless RUST_LOG asks.
+            return match api::auth::cli::run(&env, command).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("api keys: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Command::Serve) | None => {}
     }
     shared::telemetry::init(&env);
     let config = match ApiConfig::from_env(&env) {

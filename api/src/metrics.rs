@@ -63,6 +63,15 @@ fn method_label(method: &Method) -> &'static str {
 }
 
 /// `GET /metrics`: Prometheus text, with job counts by kind and status read from Postgres.
+/// `/metrics` on the API's own address: admin keys only.
+pub async fn render_for_admin(
+    state: State<AppState>,
+    principal: crate::auth::Principal,
+) -> Result<Response, crate::error::ApiError> {
+    principal.require(crate::auth::Scope::Admin)?;
+    Ok(render(state).await)
+}
+
 pub async fn render(State(state): State<AppState>) -> Response {
     match shared::db::sweeps::counts(&state.pool).await {
         Ok(counts) => {

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use shared::queue::Producer;
 use sqlx::PgPool;
 
-use crate::{config::ApiConfig, events::EventHub, metrics::Metrics, submit::Submitter};
+use crate::{
+    auth::cache::KeyCache, config::ApiConfig, events::EventHub, metrics::Metrics,
+    quota::rate::RateLimiter, submit::Submitter,
+};
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
@@ -17,6 +20,8 @@ pub struct App {
     pub submitter: Submitter,
     pub events: EventHub,
     pub metrics: Metrics,
+    pub keys: KeyCache,
+    pub rate: RateLimiter,
 }
 
 impl std::ops::Deref for AppState {

@@ -16,6 +16,7 @@ use shared::{
     db::{
         HeldConnection,
         jobs::{self, IdempotentInsert, NewJob},
+        quota::{self, Refusal},
         sweeps,
     },
     job::{Job, JobKind},
@@ -81,13 +82,22 @@ impl Submitter {
         request_hash: &str,
     ) -> Result<IdempotentInsert, ApiError> {
         job.queue_task_id = self.pusher.plan(job.kind);
-        let outcome = jobs::insert_idempotent(&self.pool, &job, key, request_hash).await?;
-        if let (IdempotentInsert::Created(_), Some(task_id)) = (&outcome, &job.queue_task_id) {
+        let outcome = async {
+            let mut conn = self.pool.acquire().await?;
+            quota::insert_idempotent_within_quota(&mut conn, &job, key, request_hash).await
+        }
+        .await;
+        let outcome = match outcome {
+            Ok(Ok(outcome)) => Ok(outcome),
+            Ok(Err(refusal)) => Err(crate::quota::refused(&refusal)),
+            Err(e) => Err(ApiError::from(e)),
+        };
+        if let (Ok(IdempotentInsert::Created(_)), Some(task_id)) = (&outcome, &job.queue_task_id) {
             self.pusher.push(job.kind, vec![(job.id, task_id.clone())]);
         } else {
             self.pusher.unplan(job.kind, job.queue_task_id.is_some());
         }
-        Ok(outcome)
+        outcome
     }
 }
 
@@ -136,7 +146,7 @@ async fn insert_isolated(
     jobs: &mut [NewJob],
 ) -> Vec<Result<Job, ApiError>> {
     let error = match insert(db, jobs).await {
-        Ok(stored) => return stored.into_iter().map(Ok).collect(),
+        Ok(stored) => return stored.into_iter().map(admitted).collect(),
         Err(e) => e,
     };
     tracing::warn!(error.message = %error, jobs = jobs.len(), "inserting jobs failed");
@@ -147,7 +157,7 @@ async fn insert_isolated(
     for job in jobs {
         let outcome = insert(db, std::slice::from_mut(job)).await;
         outcomes.push(match outcome {
-            Ok(mut stored) => Ok(stored.pop().expect("one row inserted")),
+            Ok(mut stored) => admitted(stored.pop().expect("one outcome per job")),
             Err(e) => {
                 tracing::warn!(error.message = %e, job.id = %job.id, "Postgres refused a job");
                 Err(insert_error(&e))
@@ -157,9 +167,24 @@ async fn insert_isolated(
     outcomes
 }
 
-async fn insert(db: &mut HeldConnection, jobs: &mut [NewJob]) -> Result<Vec<Job>, sqlx::Error> {
+fn admitted(outcome: Result<Job, Refusal>) -> Result<Job, ApiError> {
+    outcome.map_err(|refusal| crate::quota::refused(&refusal))
+}
+
+/// Inserts the batch: in one statement when no job has a quota to check, else in a
+/// transaction that counts the owners' usage first. Outcomes are in `jobs` order.
+async fn insert(
+    db: &mut HeldConnection,
+    jobs: &mut [NewJob],
+) -> Result<Vec<Result<Job, Refusal>>, sqlx::Error> {
     let inserted = match db.get().await {
-        Ok(conn) => jobs::insert_batch(conn, jobs).await,
+        Ok(conn) if jobs.iter().any(|j| j.quota.is_some()) => {
+            quota::insert_within_quotas(conn, jobs).await
+        }
+        Ok(conn) => {
+            let mut all: Vec<&mut NewJob> = jobs.iter_mut().collect();
+            jobs::insert_batch(conn, &mut all).await.map(|v| v.into_iter().map(Ok).collect())
+        }
         Err(e) => Err(e),
     };
     // A refused row leaves the connection usable; only a broken one is replaced.

@@ -297,7 +297,7 @@ mod tests {
         let c = WorkerConfig::from_env(&env(&[])).unwrap();
         assert_eq!(c.queues, vec![JobKind::Analysis, JobKind::Training]);
         assert_eq!((c.analysis_concurrency, c.training_concurrency), (2, 1));
-        assert_eq!(c.health_addr.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.health_addr.to_string(), "127.0.0.1:9000", "loopback outside containers");
         assert_eq!(c.llm.url, "http://ollama:11434");
         assert!(c.llm.pull);
     }

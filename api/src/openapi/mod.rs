@@ -4,7 +4,8 @@
 //! - every 4xx/5xx answer is `application/problem+json` (all errors go through `ApiError`);
 //! - the `POST /jobs` body is `shared::job::submission_schema()`, built from the parser's own
 //!   bounds and patterns;
-//! - an SSE response is described per event (`data`, `event`, `id`, `retry`).
+//! - an SSE response is described per event (`data`, `event`, `id`, `retry`);
+//! - every route but `/health` needs a bearer API key, and may answer 401 and 403.
 
 use std::sync::LazyLock;
 
@@ -32,6 +33,7 @@ pub struct SubmitJob(serde_json::Value);
         jobs::artifacts::get_artifact,
         crate::routes::health::health,
         crate::routes::health::ready,
+        jobs::share::share_model,
     ),
     components(schemas(SubmitJob, shared::job::Job, shared::job::JobSummary, shared::job::Progress, crate::error::Problem)),
     tags((name = "jobs"), (name = "operations"))
@@ -64,11 +66,28 @@ fn complete(doc: &mut Value) {
             "parameters": {"id": "$request.path.id", "name": "$response.body#/0/name"},
         },
     });
+    doc["components"]["securitySchemes"] = json!({"apiKey": {
+        "type": "http", "scheme": "bearer",
+        "description": "an API key, `tf_…` (`api keys create`); not needed with AUTH_MODE=disabled",
+    }});
+    doc["security"] = json!([{"apiKey": []}]);
+    doc["paths"]["/health"]["get"]["security"] = json!([]);
+    let denied = [
+        ("401", "no key, or a key that is unknown, revoked or expired (see WWW-Authenticate)"),
+        ("403", "the key lacks the scope this route needs"),
+    ];
     let Some(paths) = doc["paths"].as_object_mut() else { return };
-    for operation in
-        paths.values_mut().filter_map(Value::as_object_mut).flat_map(|p| p.values_mut())
+    for (path, operation) in paths
+        .iter_mut()
+        .filter_map(|(path, item)| Some((path.clone(), item.as_object_mut()?)))
+        .flat_map(|(path, item)| item.values_mut().map(move |op| (path.clone(), op)))
     {
         let Some(responses) = operation["responses"].as_object_mut() else { continue };
+        if path != "/health" {
+            for (status, description) in denied {
+                responses.entry(status).or_insert_with(|| json!({"description": description}));
+            }
+        }
         for (status, response) in responses.iter_mut() {
             if status.starts_with('4') || status.starts_with('5') {
                 response["content"] = json!({"application/problem+json": problem});

@@ -114,7 +114,11 @@ async fn streams_are_capped_per_client_address_and_in_all() {
     .await;
     let id = queued_job(&api).await;
     let from = |ip: [u8; 4]| {
-        reqwest::Client::builder().local_address(std::net::IpAddr::from(ip)).build().unwrap()
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .default_headers(testkit::bearer(&api.token))
+            .build()
+            .unwrap()
     };
     let (one, two) = (from([127, 0, 0, 1]), from([127, 0, 0, 2]));
     let _a = Events::open(&one, &api, &id).await;

@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 
-use api::{ApiConfig, Application, state::AppState};
+use api::{ApiConfig, Application, config::AuthConfig, state::AppState};
 use serde_json::Value;
-use shared::config::CommonConfig;
+use shared::config::{CommonConfig, Env};
 use testkit::{RedisNamespace, TestDb};
 use tokio_util::sync::CancellationToken;
 
@@ -10,6 +10,8 @@ use tokio_util::sync::CancellationToken;
 pub struct TestApi {
     pub base: String,
     pub client: reqwest::Client,
+    /// The admin key `client` sends.
+    pub token: String,
     pub state: AppState,
     pub results: tempfile::TempDir,
     pub redis: RedisNamespace,
@@ -39,6 +41,9 @@ pub fn config(db: &TestDb, redis: &RedisNamespace, results: PathBuf) -> ApiConfi
         queue_max_backlog: 2000,
         http: api::server::HttpLimits::default(),
         streams: api::events::StreamLimits::default(),
+        auth: AuthConfig::from_env(&Env::default()).unwrap(),
+        cors_origins: Vec::new(),
+        metrics_addr: None,
     }
 }
 
@@ -57,10 +62,42 @@ pub async fn spawn_api_with(adjust: impl FnOnce(&mut ApiConfig)) -> TestApi {
     let base = format!("http://{}", app.local_addr());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    TestApi { base, client: reqwest::Client::new(), state, results, redis, shutdown, db }
+    // Most tests are about something else than access: an admin key without quotas.
+    let token = api::auth::store::issue(
+        &state.pool,
+        "tester",
+        "admin",
+        serde_json::json!({
+            "submissions_per_minute": null, "max_active_jobs": null, "training_flops_per_day": null,
+        }),
+    )
+    .await
+    .unwrap();
+    let client = testkit::bearer_client(&token);
+    TestApi { base, client, token, state, results, redis, shutdown, db }
 }
 
 impl TestApi {
+    /// A key of `owner` with these scopes (`"submit,read"`) and quota overrides.
+    pub async fn key(&self, owner: &str, scopes: &str, quotas: Value) -> String {
+        api::auth::store::issue(&self.state.pool, owner, scopes, quotas).await.unwrap()
+    }
+
+    /// A second api process on the same Postgres and Redis (as `--scale api=2` would run),
+    /// stopped with the returned token. Its base URL first.
+    pub async fn replica(&self) -> (String, CancellationToken) {
+        let shutdown = CancellationToken::new();
+        let app = Application::build(self.state.config.clone(), shutdown.clone()).await.unwrap();
+        let base = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until_stopped());
+        (base, shutdown)
+    }
+
+    /// A client sending this key.
+    pub async fn client_for(&self, owner: &str, scopes: &str) -> reqwest::Client {
+        testkit::bearer_client(&self.key(owner, scopes, serde_json::json!({})).await)
+    }
+
     pub async fn post_job(&self, body: &Value) -> reqwest::Response {
         self.client.post(format!("{}/jobs", self.base)).json(body).send().await.unwrap()
     }

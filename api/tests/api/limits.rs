@@ -48,6 +48,10 @@ async fn a_row_postgres_refuses_fails_only_its_own_request() {
         symbol: None,
         max_attempts: 3,
         queue_task_id: None,
+        owner: None,
+        submitted_by: None,
+        training_flops: None,
+        quota: None,
     };
     let jobs = (0..64).map(|i| {
         let text = if i == 17 { "poison\u{0}".to_owned() } else { format!("entry {i}") };
@@ -127,8 +131,11 @@ async fn an_idle_keep_alive_connection_is_closed() {
 async fn a_body_that_stops_arriving_is_a_408() {
     let api = spawn_api_with(|c| c.http.body_timeout = Duration::from_secs(1)).await;
     let mut stream = TcpStream::connect(addr(&api)).await.unwrap();
-    let head = "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-                Content-Length: 100\r\n\r\n{\"kind\":";
+    let head = format!(
+        "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {}\r\nContent-Length: 100\r\n\r\n{{\"kind\":",
+        api.token
+    );
     stream.write_all(head.as_bytes()).await.unwrap();
     let (_, received) = until_closed(&mut stream, Duration::from_secs(5)).await;
     let text = String::from_utf8_lossy(&received);
@@ -147,7 +154,11 @@ async fn a_download_nobody_reads_is_cut_off_when_nothing_moves() {
     std::fs::File::create(dir.join("model.safetensors")).unwrap().set_len(size).unwrap();
 
     let mut stream = TcpStream::connect(addr(&api)).await.unwrap();
-    let request = format!("GET /jobs/{id}/artifacts/model.safetensors HTTP/1.1\r\nHost: x\r\n\r\n");
+    let request = format!(
+        "GET /jobs/{id}/artifacts/model.safetensors HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {}\r\n\r\n",
+        api.token
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_secs(4)).await; // never read: the server's writes stall
     let (_, received) = until_closed(&mut stream, Duration::from_secs(10)).await;

@@ -1,9 +1,11 @@
 //! API integration tests: the real router on port 0 against real Postgres and Redis.
 
+mod access;
 mod artifacts;
 mod events;
 mod helpers;
 mod jobs;
 mod limits;
 mod operations;
+mod quotas;
 mod validation;

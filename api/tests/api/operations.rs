@@ -129,5 +129,8 @@ async fn the_openapi_document_describes_every_route() {
     assert_eq!(submit["oneOf"].as_array().unwrap().len(), 3, "{submit}");
     let docs = api.get("/docs").await;
     assert_eq!(docs.status(), 200);
-    assert!(docs.text().await.unwrap().contains("/openapi.json"));
+    assert!(docs.text().await.unwrap().contains("swagger-initializer.js"));
+    let init = api.get("/docs/swagger-initializer.js").await;
+    assert_eq!(init.status(), 200);
+    assert!(init.text().await.unwrap().contains("/openapi.json"), "Swagger UI reads our document");
 }

@@ -35,12 +35,20 @@ settings! {
     SSE_MAX_STREAMS = Some("1000"), "most open GET /jobs/{id}/events streams (503 past it)";
     SSE_MAX_STREAMS_PER_CLIENT = Some("20"), "most open event streams per client address (429 past it)";
     SSE_MAX_LIFETIME_S = Some("3600"), "an event stream is closed after this long (the client reconnects)";
+    AUTH_MODE = Some("required"), "required: every route but /health needs an API key; disabled: anyone who reaches the API may do everything (a local single-user setup)";
+    AUTH_CACHE_S = Some("2"), "how long a looked-up API key is reused before Postgres is asked again (a revoked key stops working within this)";
+    DOCS_PUBLIC = Some("false"), "serve /docs and /openapi.json without a key";
+    CORS_ORIGINS = None, "comma-separated origins browsers may call the API from (unset: no cross-origin access)";
+    METRICS_ADDR = None, "serve the api's /metrics without a key on this separate address, e.g. 127.0.0.1:9100 (unset: /metrics needs the admin scope)";
+    QUOTA_SUBMISSIONS_PER_MINUTE = Some("120"), "default per key: job submissions per minute (a token bucket holding a minute's worth); 0 = unlimited";
+    QUOTA_MAX_ACTIVE_JOBS = Some("200"), "default per key: its owner's jobs queued or running at once; 0 = unlimited";
+    QUOTA_TRAINING_FLOPS_PER_DAY = Some("2e15"), "default per key: training compute its owner may submit in 24 h, as MAX_TRAINING_FLOPS counts it; 0 = unlimited";
     // worker
     WORKER_NAME = None, "worker name in logs and Redis (default: hostname + random suffix)";
     WORKER_QUEUES = Some("analysis,training"), "queues this worker consumes";
     ANALYSIS_CONCURRENCY = Some("2"), "analysis jobs run at once by one worker (match OLLAMA_NUM_PARALLEL)";
     TRAINING_CONCURRENCY = Some("1"), "training jobs run at once by one worker";
-    WORKER_HEALTH_ADDR = Some("0.0.0.0:9000"), "address of the worker's /health and /metrics";
+    WORKER_HEALTH_ADDR = Some("127.0.0.1:9000"), "address of the worker's /health and /metrics (the compose file opens it to the container network)";
     ANALYSIS_TIMEOUT_S = Some("600"), "longest an analysis attempt may run";
     TRAINING_TIMEOUT_S = Some("3600"), "longest a training attempt may run";
     JOB_LEASE_S = Some("20"), "a running job whose worker stops renewing this lease is re-queued";

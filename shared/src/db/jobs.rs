@@ -23,6 +23,13 @@ pub struct NewJob {
     /// The apalis task id of the push the caller will make right after the insert; `None`
     /// leaves the job for the dispatcher (Redis backlog full).
     pub queue_task_id: Option<String>,
+    /// The owner of the submitting key (`None` with `AUTH_MODE=disabled`) and the key's id.
+    pub owner: Option<String>,
+    pub submitted_by: Option<String>,
+    /// A training job's budget estimate, counted by the daily training quota.
+    pub training_flops: Option<f64>,
+    /// The owner's limits to check at insert; `None` checks none.
+    pub quota: Option<super::quota::OwnerQuota>,
 }
 
 /// Inserts many jobs in one statement and one commit (the API batches concurrent requests so
@@ -33,7 +40,7 @@ pub struct NewJob {
 /// moved from `jobs` into its returned job (leaving `null` behind) rather than copied.
 pub async fn insert_batch(
     db: impl PgExecutor<'_>,
-    jobs: &mut [NewJob],
+    jobs: &mut [&mut NewJob],
 ) -> Result<Vec<Job>, sqlx::Error> {
     let ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
     let kinds: Vec<&str> = jobs.iter().map(|j| j.kind.as_str()).collect();
@@ -42,14 +49,17 @@ pub async fn insert_batch(
     let symbols: Vec<Option<&str>> = jobs.iter().map(|j| j.symbol.as_deref()).collect();
     let max_attempts: Vec<i32> = jobs.iter().map(|j| j.max_attempts).collect();
     let task_ids: Vec<Option<&str>> = jobs.iter().map(|j| j.queue_task_id.as_deref()).collect();
+    let owners: Vec<Option<&str>> = jobs.iter().map(|j| j.owner.as_deref()).collect();
+    let keys: Vec<Option<&str>> = jobs.iter().map(|j| j.submitted_by.as_deref()).collect();
+    let flops: Vec<Option<f64>> = jobs.iter().map(|j| j.training_flops).collect();
     let sql = format!(
         "INSERT INTO jobs (id, kind, input, input_summary, symbol, max_attempts, queue_task_id,
-                           enqueued_at)
+                           enqueued_at, owner, submitted_by, training_flops)
          SELECT id, kind, input, summary, symbol, max_attempts, task_id,
-                CASE WHEN task_id IS NULL THEN NULL ELSE now() END
+                CASE WHEN task_id IS NULL THEN NULL ELSE now() END, owner, key, flops
          FROM UNNEST($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::int[],
-                     $7::text[])
-              AS t(id, kind, input, summary, symbol, max_attempts, task_id)
+                     $7::text[], $8::text[], $9::text[], $10::float8[])
+              AS t(id, kind, input, summary, symbol, max_attempts, task_id, owner, key, flops)
          RETURNING {}",
         JOB_COLUMNS.replacen("input", "'null'::jsonb AS input", 1)
     );
@@ -61,6 +71,9 @@ pub async fn insert_batch(
         .bind(&symbols)
         .bind(&max_attempts)
         .bind(&task_ids)
+        .bind(&owners)
+        .bind(&keys)
+        .bind(&flops)
         .fetch_all(db)
         .await?;
     let mut by_id: std::collections::HashMap<Uuid, Job> =
@@ -84,20 +97,37 @@ pub enum IdempotentInsert {
     },
 }
 
-/// Inserts unless a job with the same `Idempotency-Key` exists. Concurrent requests with one key
-/// race on the unique index: exactly one inserts, the others read its job.
+/// How long an `Idempotency-Key` names its job; after that the key may be used afresh.
+pub const IDEMPOTENCY_TTL_HOURS: i32 = 24;
+
+/// Inserts unless a job of the same owner with the same `Idempotency-Key` exists (from the last
+/// 24 h). Concurrent requests with one key race on the unique index: exactly one inserts, the
+/// others read its job. `db` is a connection or a transaction (the quota check holds one).
 pub async fn insert_idempotent(
-    pool: &PgPool,
+    db: &mut sqlx::PgConnection,
     job: &NewJob,
     key: &str,
     request_hash: &str,
 ) -> Result<IdempotentInsert, sqlx::Error> {
+    // An expired key is released first; the unique index then admits the new job.
+    sqlx::query(
+        "UPDATE jobs SET idempotency_key = NULL
+         WHERE COALESCE(owner, '') = COALESCE($1, '') AND idempotency_key = $2
+           AND created_at < now() - make_interval(hours => $3)",
+    )
+    .bind(&job.owner)
+    .bind(key)
+    .bind(IDEMPOTENCY_TTL_HOURS)
+    .execute(&mut *db)
+    .await?;
     let sql = format!(
         "INSERT INTO jobs (id, kind, input, input_summary, symbol, max_attempts, queue_task_id,
-                           enqueued_at, idempotency_key, request_hash)
+                           enqueued_at, idempotency_key, request_hash, owner, submitted_by,
+                           training_flops)
          VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7::text IS NULL THEN NULL ELSE now() END,
-                 $8, $9)
-         ON CONFLICT (idempotency_key) DO NOTHING
+                 $8, $9, $10, $11, $12)
+         ON CONFLICT (COALESCE(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL
+         DO NOTHING
          RETURNING {JOB_COLUMNS}"
     );
     let inserted: Option<JobRow> = sqlx::query_as(&sql)
@@ -110,19 +140,44 @@ pub async fn insert_idempotent(
         .bind(&job.queue_task_id)
         .bind(key)
         .bind(request_hash)
-        .fetch_optional(pool)
+        .bind(&job.owner)
+        .bind(&job.submitted_by)
+        .bind(job.training_flops)
+        .fetch_optional(&mut *db)
         .await?;
     if let Some(row) = inserted {
         return Ok(IdempotentInsert::Created(row.into()));
     }
-    let sql = format!("SELECT {JOB_COLUMNS}, request_hash FROM jobs WHERE idempotency_key = $1");
-    let row = sqlx::query(&sql).bind(key).fetch_one(pool).await?;
+    let existing = existing_idempotent(db, job.owner.as_deref(), key, request_hash).await?;
+    Ok(existing
+        .expect("the conflicting job exists: jobs are deleted only long after their key expires"))
+}
+
+/// The job of `owner` that used `key` in the last 24 h, if any.
+pub async fn existing_idempotent(
+    db: &mut sqlx::PgConnection,
+    owner: Option<&str>,
+    key: &str,
+    request_hash: &str,
+) -> Result<Option<IdempotentInsert>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS}, request_hash FROM jobs
+         WHERE COALESCE(owner, '') = COALESCE($1, '') AND idempotency_key = $2
+           AND created_at >= now() - make_interval(hours => $3)"
+    );
+    let row = sqlx::query(&sql)
+        .bind(owner)
+        .bind(key)
+        .bind(IDEMPOTENCY_TTL_HOURS)
+        .fetch_optional(&mut *db)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
     let stored_hash: Option<String> = sqlx::Row::try_get(&row, "request_hash")?;
     let job: JobRow = sqlx::FromRow::from_row(&row)?;
-    Ok(IdempotentInsert::Existing {
+    Ok(Some(IdempotentInsert::Existing {
         job: job.into(),
         same_request: stored_hash.as_deref() == Some(request_hash),
-    })
+    }))
 }
 
 pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<Job>, sqlx::Error> {
@@ -136,6 +191,8 @@ pub struct ListFilter {
     pub status: Option<JobStatus>,
     pub kind: Option<JobKind>,
     pub symbol: Option<String>,
+    /// Only this owner's jobs.
+    pub owner: Option<String>,
     /// Only jobs older than this one (ids are UUIDv7, so id order is creation order).
     pub before: Option<Uuid>,
     pub limit: i64,
@@ -155,6 +212,9 @@ pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<JobSummary>,
     if let Some(symbol) = &filter.symbol {
         q.push(" AND symbol = ").push_bind(symbol.clone());
     }
+    if let Some(owner) = &filter.owner {
+        q.push(" AND owner = ").push_bind(owner.clone());
+    }
     if let Some(before) = filter.before {
         q.push(" AND id < ").push_bind(before);
     }
@@ -164,8 +224,14 @@ pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<JobSummary>,
 }
 
 /// Cancels a queued job at once; flags a running one for the worker to stop at its next step.
-/// Final jobs are returned unchanged. `None` when the job does not exist.
-pub async fn cancel(pool: &PgPool, id: Uuid) -> Result<Option<Job>, sqlx::Error> {
+/// Final jobs are returned unchanged. `None` when the job does not exist or, given `owner`,
+/// belongs to another owner. `by` is the key that asked.
+pub async fn cancel(
+    pool: &PgPool,
+    id: Uuid,
+    owner: Option<&str>,
+    by: Option<&str>,
+) -> Result<Option<Job>, sqlx::Error> {
     let sql = format!(
         "UPDATE jobs SET
             status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
@@ -175,32 +241,56 @@ pub async fn cancel(pool: &PgPool, id: Uuid) -> Result<Option<Job>, sqlx::Error>
                 THEN jsonb_build_object('percent', (progress->>'percent')::real,
                                         'stage', 'cancelled', 'message', 'cancelled before it started')
                 ELSE progress END,
-            updated_at = CASE WHEN status IN ('queued', 'running') THEN now() ELSE updated_at END
-         WHERE id = $1
+            updated_at = CASE WHEN status IN ('queued', 'running') THEN now() ELSE updated_at END,
+            cancelled_by = CASE WHEN status IN ('queued', 'running') THEN $3 ELSE cancelled_by END
+         WHERE id = $1 AND ($2::text IS NULL OR owner = $2)
          RETURNING {JOB_COLUMNS}"
     );
-    let row: Option<JobRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    let row: Option<JobRow> =
+        sqlx::query_as(&sql).bind(id).bind(owner).bind(by).fetch_optional(pool).await?;
     Ok(row.map(Job::from))
 }
 
 /// Puts a failed or cancelled job back in the queue as a fresh run (dead-letter re-drive).
-/// `None` when there is no such job; the job unchanged when it was not failed or cancelled.
-pub async fn retry(pool: &PgPool, id: Uuid) -> Result<Option<(Job, bool)>, sqlx::Error> {
+/// `None` when there is no such job (of `owner`, when given); the job unchanged when it was
+/// not failed or cancelled. `by` is the key that asked.
+pub async fn retry(
+    pool: &PgPool,
+    id: Uuid,
+    owner: Option<&str>,
+    by: Option<&str>,
+) -> Result<Option<(Job, bool)>, sqlx::Error> {
     let sql = format!(
         "UPDATE jobs SET status = 'queued', attempts = 0, result = NULL, error = NULL,
             cancel_requested = false, worker_id = NULL, lease_expires_at = NULL,
             run_after = now(), enqueued_at = NULL, queue_task_id = NULL,
             started_at = NULL, finished_at = NULL, artifacts = '[]',
             progress = '{{\"percent\": 0, \"stage\": \"queued\", \"message\": \"re-queued by a retry request\"}}',
-            updated_at = now()
-         WHERE id = $1 AND status IN ('failed', 'cancelled')
+            updated_at = now(), retried_by = $3
+         WHERE id = $1 AND status IN ('failed', 'cancelled') AND ($2::text IS NULL OR owner = $2)
          RETURNING {JOB_COLUMNS}"
     );
-    let row: Option<JobRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    let row: Option<JobRow> =
+        sqlx::query_as(&sql).bind(id).bind(owner).bind(by).fetch_optional(pool).await?;
     match row {
         Some(row) => Ok(Some((row.into(), true))),
-        None => Ok(get(pool, id).await?.map(|job| (job, false))),
+        None => Ok(get(pool, id)
+            .await?
+            .filter(|job| owner.is_none() || job.owner.as_deref() == owner)
+            .map(|job| (job, false))),
     }
+}
+
+/// Marks a training job's model as shared (every owner's analyses may use it) or private.
+/// `None` when there is no such job.
+pub async fn set_shared(pool: &PgPool, id: Uuid, shared: bool) -> Result<Option<Job>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE jobs SET shared = $2, updated_at = now() WHERE id = $1 AND kind = 'training'
+         RETURNING {JOB_COLUMNS}"
+    );
+    let row: Option<JobRow> =
+        sqlx::query_as(&sql).bind(id).bind(shared).fetch_optional(pool).await?;
+    Ok(row.map(Job::from))
 }
 
 /// The jobs among `ids` that exist (any order): one query for many SSE subscribers.

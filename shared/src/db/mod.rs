@@ -5,6 +5,7 @@
 
 pub mod claims;
 pub mod jobs;
+pub mod quota;
 pub mod sweeps;
 
 mod row;

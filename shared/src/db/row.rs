@@ -9,7 +9,8 @@ use crate::job::{Job, JobSummary, Progress};
 
 /// The columns every job query selects, in [`JobRow`] order.
 pub const JOB_COLUMNS: &str = "id, kind, status, input, attempts, max_attempts, progress, result, \
-     error, artifacts, cancel_requested, created_at, started_at, finished_at, updated_at";
+     error, artifacts, cancel_requested, created_at, started_at, finished_at, updated_at, owner, \
+     submitted_by, cancelled_by, retried_by, shared";
 
 #[derive(FromRow)]
 pub(crate) struct JobRow {
@@ -28,6 +29,11 @@ pub(crate) struct JobRow {
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
+    owner: Option<String>,
+    submitted_by: Option<String>,
+    cancelled_by: Option<String>,
+    retried_by: Option<String>,
+    shared: bool,
 }
 
 impl From<JobRow> for Job {
@@ -50,6 +56,11 @@ impl From<JobRow> for Job {
             started_at: r.started_at,
             finished_at: r.finished_at,
             updated_at: r.updated_at,
+            owner: r.owner,
+            submitted_by: r.submitted_by,
+            cancelled_by: r.cancelled_by,
+            retried_by: r.retried_by,
+            shared: r.shared,
         }
     }
 }
@@ -59,7 +70,8 @@ impl From<JobRow> for Job {
 pub(crate) const SUMMARY_COLUMNS: &str = "id, kind, status, \
      COALESCE(input_summary, input) AS input, attempts, max_attempts, progress, \
      NULL::jsonb AS result, error, artifacts, cancel_requested, created_at, started_at, \
-     finished_at, updated_at, input_summary IS NOT NULL AS input_summarized";
+     finished_at, updated_at, owner, submitted_by, NULL::text AS cancelled_by, \
+     NULL::text AS retried_by, shared, input_summary IS NOT NULL AS input_summarized";
 
 #[derive(FromRow)]
 pub(crate) struct SummaryRow {
@@ -88,6 +100,9 @@ impl From<SummaryRow> for JobSummary {
             started_at: job.started_at,
             finished_at: job.finished_at,
             updated_at: job.updated_at,
+            owner: job.owner,
+            submitted_by: job.submitted_by,
+            shared: job.shared,
         }
     }
 }

@@ -84,6 +84,10 @@ pub struct MarketInput {
     pub model: Option<ModelName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<DataSource>,
+    /// The training job whose model forecasts for this analysis (the caller must be allowed to
+    /// read it); unset: the newest usable model of the owner's, or a shared one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast_model: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,6 +138,7 @@ fn parse_analysis(
             question: None,
             model: None,
             data: None,
+            forecast_model: None,
         }));
     }
     let task = f.required_str("task")?;
@@ -144,6 +149,10 @@ fn parse_analysis(
             question: f.optional_text("question", MAX_QUESTION_CHARS)?,
             model: f.optional_parsed("model", ModelName::parse)?,
             data: f.optional_data_source("data")?,
+            forecast_model: f.optional_parsed("forecast_model", |raw| {
+                uuid::Uuid::parse_str(raw)
+                    .map_err(|_| format!("{raw:?} is not a job id (the training job's UUID)"))
+            })?,
         }),
         "journal" => AnalysisInput::Journal(JournalInput {
             text: f.required_text("text", MAX_TEXT_CHARS)?,

@@ -57,6 +57,19 @@ pub struct Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// Whose job this is: the owner of the key that submitted it (absent when submitted with
+    /// `AUTH_MODE=disabled`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The id of the key that submitted, last cancelled and last retried the job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retried_by: Option<String>,
+    /// A training job an admin shared: every owner's analyses may use its model.
+    pub shared: bool,
 }
 
 /// A job as `GET /jobs` lists it: everything but the result, with the input summarised (inline
@@ -84,6 +97,11 @@ pub struct JobSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<String>,
+    pub shared: bool,
     /// `/jobs/{id}`: the whole job, result included.
     pub url: String,
 }

@@ -39,6 +39,12 @@ impl Producer {
         }
     }
 
+    /// The shared Redis connection and the key prefix, for other counters kept beside the
+    /// queues (the api's rate limits).
+    pub fn redis(&self) -> (ConnectionManager, &str) {
+        (self.conn.clone(), &self.prefix)
+    }
+
     pub fn config(&self, kind: JobKind) -> &Config {
         match kind {
             JobKind::Analysis => &self.analysis,

@@ -89,7 +89,7 @@ async fn run(rt: &Arc<Runtime>, job: &Job, token: &ClaimToken) -> Option<Outcome
         }
     };
     let config = &rt.services.config;
-    let (ctx, progress) = JobContext::new(job.id, token.attempt);
+    let (ctx, progress) = JobContext::new(job.id, token.attempt, job.owner.as_deref());
     let keeper = LeaseKeeper::start(
         rt.services.pool.clone(),
         token.clone(),

@@ -28,22 +28,29 @@ pub struct JobContext {
     job_id: Uuid,
     /// 1 for the first attempt; a retry samples with another seed.
     attempt: i32,
+    /// Whose job this is: an analysis uses only this owner's models, or shared ones.
+    owner: Option<Arc<str>>,
     progress: watch::Sender<Option<Progress>>,
     stop: CancellationToken,
     reason: Arc<Mutex<Option<StopReason>>>,
 }
 
 impl JobContext {
-    pub(crate) fn new(job_id: Uuid, attempt: i32) -> (Self, watch::Receiver<Option<Progress>>) {
+    pub(crate) fn new(
+        job_id: Uuid,
+        attempt: i32,
+        owner: Option<&str>,
+    ) -> (Self, watch::Receiver<Option<Progress>>) {
         let (progress, rx) = watch::channel(None);
         let stop = CancellationToken::new();
-        let ctx = Self { job_id, attempt, progress, stop, reason: Arc::default() };
+        let owner = owner.map(Arc::from);
+        let ctx = Self { job_id, attempt, owner, progress, stop, reason: Arc::default() };
         (ctx, rx)
     }
 
     /// A context not attached to any job (unit tests of pipelines).
     pub fn detached() -> Self {
-        Self::new(Uuid::nil(), 1).0
+        Self::new(Uuid::nil(), 1, None).0
     }
 
     pub fn job_id(&self) -> Uuid {
@@ -52,6 +59,11 @@ impl JobContext {
 
     pub fn attempt(&self) -> i32 {
         self.attempt
+    }
+
+    /// The job's owner (`None`: submitted with `AUTH_MODE=disabled`).
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
     }
 
     /// Records progress; the lease keeper writes it to Postgres (throttled).

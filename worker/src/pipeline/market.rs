@@ -43,8 +43,13 @@ pub async fn run(
     let snapshot = indicators::compute(history)
         .map_err(|e| JobError::permanent(format!("{symbol} up to {date}: {e}")))?;
     ctx.step(20.0, "forecast", "looking for a trained forecasting model")?;
-    let model_forecast =
-        forecast_context::latest(services, symbol, date.last_closed_day(), history).await;
+    let wanted = forecast_context::Wanted {
+        owner: ctx.owner(),
+        explicit: input.forecast_model,
+        symbol,
+        through: date.last_closed_day(),
+    };
+    let model_forecast = forecast_context::find(services, &wanted, history).await?;
     let mut facts = facts(symbol, &date.to_string(), &snapshot, history, input.question.as_deref());
     if let Some(f) = &model_forecast {
         facts.push_str(&format!(

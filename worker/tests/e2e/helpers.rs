@@ -109,6 +109,9 @@ pub async fn stack_without_workers_with(adjust: impl FnOnce(&mut ApiConfig)) -> 
         queue_max_backlog: 2000,
         http: api::server::HttpLimits::default(),
         streams: api::events::StreamLimits::default(),
+        auth: api::config::AuthConfig::from_env(&shared::config::Env::default()).unwrap(),
+        cors_origins: Vec::new(),
+        metrics_addr: None,
     };
     let mut config = config;
     adjust(&mut config);
@@ -117,9 +120,14 @@ pub async fn stack_without_workers_with(adjust: impl FnOnce(&mut ApiConfig)) -> 
     let base = format!("http://{}", app.local_addr());
     let api_state = app.state();
     tokio::spawn(app.run_until_stopped());
+    let unlimited = serde_json::json!({
+        "submissions_per_minute": null, "max_active_jobs": null, "training_flops_per_day": null,
+    });
+    let token =
+        api::auth::store::issue(&api_state.pool, "tester", "admin", unlimited).await.unwrap();
     Stack {
         base,
-        client: reqwest::Client::new(),
+        client: testkit::bearer_client(&token),
         ollama: OllamaDouble::start().await,
         data,
         results,

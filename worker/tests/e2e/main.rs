@@ -6,5 +6,6 @@ mod faults;
 mod helpers;
 mod limits;
 mod model;
+mod ownership;
 mod queue;
 mod training;

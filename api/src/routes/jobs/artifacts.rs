@@ -40,10 +40,12 @@ pub struct Artifact {
               (status = 404, description = "no such job", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn list_artifacts(
     State(state): State<AppState>,
+    principal: crate::auth::Principal,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<Vec<Artifact>>, ApiError> {
+    principal.require(crate::auth::Scope::Read)?;
     let id = super::job_id(&id)?;
-    super::load(&state, id).await?;
+    super::load(&state, &principal, id).await?;
     let dir = state.config.results_dir.join(id.to_string());
     let mut artifacts = Vec::new();
     if !is_real_dir(&dir).await {
@@ -77,8 +79,10 @@ pub async fn list_artifacts(
               (status = 404, description = "no such job or file", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn get_artifact(
     State(state): State<AppState>,
+    principal: crate::auth::Principal,
     UrlPath((id, name)): UrlPath<(String, String)>,
 ) -> Result<Response, ApiError> {
+    principal.require(crate::auth::Scope::Read)?;
     let id = super::job_id(&id)?;
     if !is_artifact_name(&name) {
         return Err(ApiError::field(
@@ -87,6 +91,7 @@ pub async fn get_artifact(
             format!("{name:?} is not an artifact name (letters, digits, '.', '_', '-')"),
         ));
     }
+    super::load(&state, &principal, id).await?;
     let not_found = || ApiError::not_found(format!("artifact {name} of job {id}"));
     let dir = state.config.results_dir.join(id.to_string());
     if !is_real_dir(&dir).await {

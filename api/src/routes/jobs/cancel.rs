@@ -8,7 +8,11 @@ use axum::{
 };
 use shared::job::{Job, JobStatus};
 
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    auth::{Principal, Scope},
+    error::ApiError,
+    state::AppState,
+};
 
 /// Cancel a job: a queued job is cancelled at once (200); a running one is asked to stop at its
 /// next step (202, `cancel_requested: true`). A finished job cannot be cancelled (409).
@@ -22,10 +26,13 @@ use crate::{error::ApiError, state::AppState};
               (status = 503, description = "the database is unavailable, or the request timed out", body = crate::error::Problem)))]
 pub async fn cancel_job(
     State(state): State<AppState>,
+    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    principal.require(Scope::Submit)?;
     let id = super::job_id(&id)?;
-    let job = shared::db::jobs::cancel(&state.pool, id)
+    let by = principal.key_id.as_deref();
+    let job = shared::db::jobs::cancel(&state.pool, id, principal.visible_owner(), by)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("job {id}")))?;
     match job.status {

@@ -30,15 +30,17 @@ use crate::{
               (status = 503, description = "SSE_MAX_STREAMS streams are open, or the database is unavailable", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn job_events(
     State(state): State<AppState>,
+    principal: crate::auth::Principal,
     Path(id): Path<String>,
     extensions: Extensions,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    principal.require(crate::auth::Scope::Read)?;
     let id = super::job_id(&id)?;
     let client = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or([0u8; 4].into(), |ConnectInfo(addr)| addr.ip());
     let subscription = state.events.subscribe(id, client)?;
-    let first = super::load(&state, id).await?;
+    let first = super::load(&state, &principal, id).await?;
     let deadline = Instant::now() + state.events.limits().max_lifetime;
     let cursor = Cursor { subscription, last: None, pending: Some(first), deadline };
     let updates = stream::unfold(Some(cursor), |cursor| async move {

@@ -6,7 +6,11 @@ use axum::{
 };
 use shared::job::Job;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    auth::{Principal, Scope},
+    error::ApiError,
+    state::AppState,
+};
 
 /// A job: status, progress, attempts, input, and its result or error.
 #[utoipa::path(get, path = "/jobs/{id}", tag = "jobs",
@@ -17,8 +21,10 @@ use crate::{error::ApiError, state::AppState};
               (status = 503, description = "the database is unavailable, or the request timed out", body = crate::error::Problem)))]
 pub async fn get_job(
     State(state): State<AppState>,
+    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Job>, ApiError> {
+    principal.require(Scope::Read)?;
     let id = super::job_id(&id)?;
-    Ok(Json(super::load(&state, id).await?))
+    Ok(Json(super::load(&state, &principal, id).await?))
 }

@@ -8,7 +8,12 @@ use shared::{
 };
 use utoipa::ToSchema;
 
-use crate::{error::ApiError, extract::QueryPairs, state::AppState};
+use crate::{
+    auth::{Principal, Scope},
+    error::ApiError,
+    extract::QueryPairs,
+    state::AppState,
+};
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
@@ -29,16 +34,31 @@ pub struct JobPage {
         ("status" = Option<JobStatus>, Query, description = "only jobs in this status"),
         ("kind" = Option<JobKind>, Query, description = "only jobs of this kind"),
         ("symbol" = Option<String>, Query, description = "only jobs on this symbol", pattern = r"^[A-Z0-9.\-=^]{1,15}$"),
+        ("owner" = Option<String>, Query, description = "only this owner's jobs (admin keys; other keys see only their own owner's)", min_length = 1, max_length = 64),
         ("limit" = Option<i64>, Query, description = "jobs per page, default 20", minimum = 1, maximum = 100),
         ("cursor" = Option<uuid::Uuid>, Query, description = "next_cursor of the previous page")),
     responses((status = 200, description = "a page of jobs, newest first", body = JobPage),
               (status = 400, description = "an unknown, repeated or malformed query parameter", body = crate::error::Problem),
+              (status = 403, description = "`owner` names another owner and the key is not an admin's", body = crate::error::Problem),
               (status = 503, description = "the database is unavailable, or the request timed out", body = crate::error::Problem)))]
 pub async fn list_jobs(
     State(state): State<AppState>,
+    principal: Principal,
     QueryPairs(params): QueryPairs,
 ) -> Result<Json<JobPage>, ApiError> {
-    let filter = parse_filter(&params)?;
+    principal.require(Scope::Read)?;
+    let mut filter = parse_filter(&params)?;
+    match (principal.visible_owner(), &filter.owner) {
+        (None, _) => {}
+        (Some(mine), Some(asked)) if asked != mine => {
+            return Err(ApiError::field(
+                StatusCode::FORBIDDEN,
+                "query.owner",
+                "only admin keys may list another owner's jobs",
+            ));
+        }
+        (Some(mine), _) => filter.owner = Some(mine.to_owned()),
+    }
     let mut query = filter.clone();
     query.limit = filter.limit + 1; // one extra row tells whether another page exists
     let mut jobs = jobs::list(&state.pool, &query).await?;
@@ -70,6 +90,12 @@ fn parse_filter(params: &[(String, String)]) -> Result<ListFilter, ApiError> {
                         || bad(name, format!("{value:?} is not an integer in 1..={MAX_LIMIT}")),
                     )?;
             }
+            "owner" => {
+                if value.is_empty() || value.len() > 64 {
+                    return Err(bad(name, "expected an owner name of 1-64 characters".into()));
+                }
+                filter.owner = Some(value.clone());
+            }
             "cursor" => {
                 filter.before = Some(uuid::Uuid::parse_str(value).map_err(|_| {
                     bad(name, format!("{value:?} is not a cursor from next_cursor"))
@@ -78,7 +104,8 @@ fn parse_filter(params: &[(String, String)]) -> Result<ListFilter, ApiError> {
             other => {
                 return Err(bad(
                     other,
-                    "unknown parameter; expected status, kind, symbol, limit or cursor".into(),
+                    "unknown parameter; expected status, kind, symbol, owner, limit or cursor"
+                        .into(),
                 ));
             }
         }

@@ -5,8 +5,10 @@ pub mod cancel;
 pub mod events;
 pub mod get;
 pub mod list;
+mod models;
 pub mod post;
 pub mod retry;
+pub mod share;
 
 use axum::http::StatusCode;
 use uuid::Uuid;
@@ -20,11 +22,14 @@ pub(crate) fn job_id(raw: &str) -> Result<Uuid, ApiError> {
     })
 }
 
+/// The job, if the caller may see it: another owner's job is 404, as if it did not exist.
 pub(crate) async fn load(
     state: &crate::state::AppState,
+    principal: &crate::auth::Principal,
     id: Uuid,
 ) -> Result<shared::job::Job, ApiError> {
     shared::db::jobs::get(&state.pool, id)
         .await?
+        .filter(|job| principal.may_see(job.owner.as_deref()))
         .ok_or_else(|| ApiError::not_found(format!("job {id}")))
 }

@@ -8,7 +8,11 @@ use axum::{
 };
 use shared::job::Job;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    auth::{Principal, Scope},
+    error::ApiError,
+    state::AppState,
+};
 
 /// Put a failed or cancelled job back in the queue with fresh attempts.
 #[utoipa::path(post, path = "/jobs/{id}/retry", tag = "jobs",
@@ -20,10 +24,13 @@ use crate::{error::ApiError, state::AppState};
               (status = 503, description = "the database is unavailable, or the request timed out", body = crate::error::Problem)))]
 pub async fn retry_job(
     State(state): State<AppState>,
+    principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    principal.require(Scope::Submit)?;
     let id = super::job_id(&id)?;
-    match shared::db::jobs::retry(&state.pool, id).await? {
+    let by = principal.key_id.as_deref();
+    match shared::db::jobs::retry(&state.pool, id, principal.visible_owner(), by).await? {
         None => Err(ApiError::not_found(format!("job {id}"))),
         Some((job, true)) => Ok((StatusCode::ACCEPTED, Json(job)).into_response()),
         Some((job, false)) => Err(ApiError::new(

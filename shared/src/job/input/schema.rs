@@ -119,6 +119,8 @@ fn market_input() -> Value {
             "question": optional(text(MAX_QUESTION_CHARS, "a question for the analysts")),
             "model": optional(model_name()),
             "data": optional_object(data_source()),
+            "forecast_model": optional(json!({"type": "string", "format": "uuid",
+                "description": "id of a succeeded training job on this symbol whose model forecasts for the analysis"})),
         },
     })
 }
