@@ -7,7 +7,7 @@ shopt -s lastpipe # `bench ... | record` records into this shell's variables
 
 usage() {
   cat <<'HELP'
-Usage: scripts/bench.sh [--phases LIST] [--duration S] [--samples N] [--drain N] [--concurrency N] [--no-build]
+Usage: scripts/bench.sh [--phases LIST] [--duration S] [--samples N] [--drain N] [--concurrency N] [--auth MODE] [--no-build]
 
 Phases (each on a fresh database and Redis prefix, with the Ollama double answering at once):
   idle   api + worker started, idle RSS, then pick-up latency of N one-at-a-time jobs
@@ -19,6 +19,10 @@ Phases (each on a fresh database and Redis prefix, with the Ollama double answer
   --samples N       pick-up samples (default 200)
   --drain N         jobs in the drain phase (default 5000)
   --concurrency N   ANALYSIS_CONCURRENCY of the worker (default 64)
+  --auth MODE       required (default: every request carries an API key, made per phase with
+                    no quota), quotas (the same, but the key's active-jobs quota is counted: set
+                    to a billion, so it is checked on every job and never reached) or disabled
+                    (AUTH_MODE=disabled: no key, the figures without access control)
   --no-build        use the existing release binaries
   --logs DIR        keep the processes' logs in DIR
   --results-in DIR  put RESULTS_DIR under DIR (default: a temporary directory under \$TMPDIR);
@@ -34,7 +38,7 @@ size, default: the binaries' own), RUST_LOG (default: the binaries' own, info), 
 HELP
 }
 
-results_on_ext4=0 logs="" results_in="${TMPDIR:-/tmp}" phases=idle,post,drain duration=10 samples=200 drain_jobs=5000 concurrency=64 build=1
+results_on_ext4=0 logs="" results_in="${TMPDIR:-/tmp}" phases=idle,post,drain duration=10 samples=200 drain_jobs=5000 concurrency=64 build=1 auth=required
 while (($#)); do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -43,6 +47,7 @@ while (($#)); do
     --samples) samples="$2"; shift 2 ;;
     --drain) drain_jobs="$2"; shift 2 ;;
     --concurrency) concurrency="$2"; shift 2 ;;
+    --auth) auth="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --logs) logs="$2"; shift 2 ;;
     --results-in) results_in="$2"; shift 2 ;;
@@ -50,6 +55,8 @@ while (($#)); do
     *) usage >&2; exit 2 ;;
   esac
 done
+
+[[ "$auth" =~ ^(required|quotas|disabled)$ ]] || { echo "bench: --auth is required, quotas or disabled" >&2; exit 2; }
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DATABASE_URL="${DATABASE_URL:-postgres://root@127.0.0.1:5432/postgres?sslmode=disable}"
@@ -214,11 +221,22 @@ fresh_phase() {
 }
 
 start_api() {
-  DATABASE_URL="$PHASE_URL" API_ADDR="127.0.0.1:$api_port" \
+  local mode=required
+  [[ "$auth" == disabled ]] && mode=disabled
+  DATABASE_URL="$PHASE_URL" API_ADDR="127.0.0.1:$api_port" AUTH_MODE="$mode" \
     "$bin/api" >"$work/api-$1.log" 2>&1 &
   api_pid=$!
   pids+=("$api_pid")
-  wait_http "http://127.0.0.1:$api_port/ready" 30
+  wait_http "http://127.0.0.1:$api_port/health" 30
+  unset TRADEFORGE_API_KEY
+  if [[ "$mode" == required ]]; then
+    local active=unlimited
+    [[ "$auth" == quotas ]] && active=1000000000
+    TRADEFORGE_API_KEY="$(DATABASE_URL="$PHASE_URL" "$bin/api" keys create --name bench \
+      --submissions-per-minute unlimited --max-active-jobs "$active" \
+      --training-flops-per-day unlimited 2>/dev/null)"
+    export TRADEFORGE_API_KEY
+  fi
 }
 
 start_worker() {
@@ -265,7 +283,7 @@ if wants post; then
 fresh_phase post
 start_api post
 sleep 1
-say "POST /jobs, 64 connections, ${duration}s (load $(load))"
+say "POST /jobs, 64 connections, ${duration}s, auth $auth (load $(load))"
 c0="$(cpu_snap "$api_pid" 0 0)"
 bench $((duration + 60)) post --api "http://127.0.0.1:$api_port" --duration "$duration" --database-url "$PHASE_URL"
 cpu_report "POST load" "$c0" "$(cpu_snap "$api_pid" 0 0)"

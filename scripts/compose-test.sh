@@ -143,6 +143,36 @@ figure "docker-up.sh to a healthy api (images built)" "$(since "$started")"
 python3 "$client" wait-healthy "$app" 3 120 || fail "the stack is not healthy"
 ok "postgres, redis, ollama, api and 3 workers healthy; ollama-pull exited 0"
 
+# ---- 4b. access and hardening, as deployed ----------------------------------------------------------
+export TRADEFORGE_API_KEY_FILE="$app/secrets/admin-api-key"
+[[ "$(stat -c %a "$TRADEFORGE_API_KEY_FILE")" == 600 ]] || fail "docker-up.sh made no private admin key"
+published="$(compose port api 8000)"
+[[ "$published" == "127.0.0.1:$API_PORT" ]] || fail "the api is published on $published, not 127.0.0.1 only"
+anonymous="$(curl -sS -o /dev/null -w '%{http_code}' "$base/jobs")"
+[[ "$anonymous" == 401 ]] || fail "GET /jobs without a key answered $anonymous"
+[[ "$(curl -sS -o /dev/null -w '%{http_code}' "$base/health")" == 200 ]] || fail "/health needs no key"
+user_key="$(cd "$app" && scripts/api-key.sh create --name alice --scopes read 2>/dev/null)"
+[[ "$user_key" == tf_* ]] || fail "scripts/api-key.sh create made no key"
+[[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $user_key" "$base/jobs")" == 200 ]] ||
+  fail "alice's key is refused"
+[[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $user_key" "$base/metrics")" == 403 ]] ||
+  fail "a read key reads /metrics"
+(cd "$app" && scripts/api-key.sh revoke alice >/dev/null 2>&1) || fail "scripts/api-key.sh revoke alice"
+sleep 3
+[[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $user_key" "$base/jobs")" == 401 ]] ||
+  fail "a revoked key still works after 3 s"
+ok "published on 127.0.0.1 only; no key: 401; a new read key works, cannot read /metrics, and stops when revoked"
+inspect() { docker inspect -f "$2" "$(compose ps -q "$1" | head -n 1)"; }
+for service in api worker; do
+  [[ "$(inspect "$service" '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}}')" == "true [ALL] [no-new-privileges:true]" ]] ||
+    fail "$service is not confined: $(inspect "$service" '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}}')"
+done
+for service in postgres redis ollama api worker; do
+  limits="$(inspect "$service" '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.SecurityOpt}}')"
+  [[ "$limits" =~ ^[1-9][0-9]*\ [1-9][0-9]*\ \[no-new-privileges:true\]$ ]] || fail "$service limits: $limits"
+done
+ok "api and workers: read-only root, no capabilities; every service: memory and pids limits, no new privileges"
+
 # ---- 5. jobs through the published port ----------------------------------------------------------
 mapfile -t ids < <(python3 "$client" run "$base" journal market training)
 python3 "$client" final "$base" 180 "${ids[@]}" >"$scratch/jobs.txt"

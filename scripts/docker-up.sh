@@ -21,7 +21,9 @@ replicas in the background, waits until the api is healthy, and prints where it 
 
 The first run creates .env from .env.example, with a random POSTGRES_PASSWORD and your user id
 (APP_UID/APP_GID, so that the files the workers write to ./results are yours), and creates
-./results and ./data (put market data CSV files, <SYMBOL>.csv, in ./data).
+./results and ./data (put market data CSV files, <SYMBOL>.csv, in ./data). On a stack without
+API keys it makes the first admin key and keeps it in ./secrets/admin-api-key (yours only).
+The API is published on 127.0.0.1 unless API_BIND (in .env) opens it.
 HELP
 }
 
@@ -181,19 +183,47 @@ while :; do
   sleep 3
 done
 
+# ---- the first admin key -----------------------------------------------------------------------
+# Made only while no live key exists (a fresh database); shown once, so it is kept in a file
+# only this user may read.
+key_file=secrets/admin-api-key
+auth_mode="${AUTH_MODE:-$(env_value AUTH_MODE)}"
+if [[ "${auth_mode:-required}" != disabled ]]; then
+  api_bin=api
+  ((dev)) && api_bin=/app/target/debug/api # cargo-watch's build in development mode
+  new_key="$(compose exec -T api "$api_bin" keys create --name admin --scopes admin --if-none-exist 2>/dev/null)" ||
+    die "could not make the first API key (docker compose exec api api keys create failed)"
+  if [[ -n "$new_key" ]]; then
+    (umask 077 && mkdir -p secrets && printf '%s\n' "$new_key" >"$key_file.tmp" && mv "$key_file.tmp" "$key_file")
+    say "made the first admin API key: $key_file (keep it secret; more keys: scripts/api-key.sh create --name NAME)"
+  fi
+fi
+bind="${API_BIND:-$(env_value API_BIND)}"
+if [[ -n "$bind" && "$bind" != 127.* && "$bind" != "::1" && "$bind" != localhost ]]; then
+  if [[ "${auth_mode:-required}" == disabled ]]; then
+    printf '\nWARNING: API_BIND=%s publishes the API beyond this machine with AUTH_MODE=disabled:\n' "$bind" >&2
+    printf 'anyone who can reach it may submit, read, cancel and retry every job. Set AUTH_MODE=required.\n\n' >&2
+  else
+    say "API_BIND=$bind: the API is reachable from other machines (keys required)"
+  fi
+fi
+
 port="$(compose port api 8000 2>/dev/null | sed 's/.*://')"
 port="${port:-$(env_value API_PORT)}"
 base="http://localhost:${port:-8000}"
+auth_header=""
+[[ "${auth_mode:-required}" != disabled ]] && auth_header=" -H \"Authorization: Bearer \$(cat $key_file)\""
 cat <<DONE
 
 Tradeforge is up: $mode mode, $workers worker(s) (change with --workers N).
-  API      $base
-  Docs     $base/docs
+  API      $base   (every route but /health needs an API key; yours: $key_file)
+  Docs     $base/docs   (send the key, or set DOCS_PUBLIC=true in .env)
   Results  ./results/<job id>/   (market data CSVs go in ./data/<SYMBOL>.csv)
   Logs     scripts/docker-logs.sh [service...]     Stop: scripts/docker-down.sh
+  Keys     scripts/api-key.sh create --name alice | list | revoke ID
 
 Submit a job (a trading-journal review; needs no market data):
-  curl -s -X POST $base/jobs -H 'content-type: application/json' \\
+  curl -s -X POST $base/jobs$auth_header -H 'content-type: application/json' \\
     -d '{"kind":"analysis","input":{"task":"journal","text":"Bought gold on the breakout, moved my stop twice and closed at a loss.","context":"gold scalping"}}'
-then follow it with: curl -s $base/jobs/<id>
+then follow it with: curl -s$auth_header $base/jobs/<id>
 DONE

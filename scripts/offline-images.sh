@@ -16,7 +16,7 @@ usage() {
 Usage: scripts/offline-images.sh [--check] [--remove] [IMAGE...]
 
 Makes sure each IMAGE exists in the local Docker engine (default: all five that Tradeforge
-needs from a registry: postgres:17-bookworm redis:7-bookworm ollama/ollama:latest
+needs from a registry: postgres:17-bookworm redis:7-bookworm ollama/ollama:0.12.6
 rust:<RUST_VERSION of the Dockerfile>-slim-bookworm debian:bookworm-slim). For each one:
 
   1. a real image of that name is already there   -> kept, never replaced
@@ -27,7 +27,7 @@ rust:<RUST_VERSION of the Dockerfile>-slim-bookworm debian:bookworm-slim). For e
 Stand-ins (every line printed for one says how it differs from the real image):
   postgres:17-bookworm     PostgreSQL 15 from Debian, entrypoint with the official contract
   redis:7-bookworm         Redis 7.0 from Debian, entrypoint like the official one
-  ollama/ollama:latest     the workspace's Ollama double (testkit) behind an `ollama` script
+  ollama/ollama:0.12.6     the workspace's Ollama double (testkit) behind an `ollama` script
   rust:X.Y-slim-bookworm   this machine's rustup toolchain X.Y copied in, plus its own CAs
   debian:bookworm-slim     debootstrap --variant=minbase bookworm, slimmed like the original
 
@@ -99,7 +99,7 @@ recipe_of() {
   case "$1" in
     postgres:17-bookworm) echo postgres ;;
     redis:7-bookworm) echo redis ;;
-    ollama/ollama:latest) echo ollama ;;
+    ollama/ollama:0.12.6) echo ollama ;;
     rust:[0-9]*.[0-9]*-slim-bookworm) echo rust ;;
     debian:bookworm-slim) echo debian ;;
   esac
@@ -108,7 +108,7 @@ recipe_of() {
 default_images() {
   local rust_version
   rust_version="$(sed -n 's/^ARG RUST_VERSION=\([0-9][0-9.]*\)$/\1/p' "$ROOT/Dockerfile" 2>/dev/null | head -n1)"
-  printf '%s\n' postgres:17-bookworm redis:7-bookworm ollama/ollama:latest \
+  printf '%s\n' postgres:17-bookworm redis:7-bookworm ollama/ollama:0.12.6 \
     "rust:${rust_version:-1.95}-slim-bookworm" debian:bookworm-slim
 }
 
@@ -463,7 +463,7 @@ if ((${#images[@]} == 0)); then
 fi
 for name in "${images[@]}"; do
   [[ -n "$(recipe_of "$name")" ]] ||
-    die "no stand-in recipe for '$name' (known: postgres:17-bookworm redis:7-bookworm ollama/ollama:latest rust:X.Y-slim-bookworm debian:bookworm-slim)"
+    die "no stand-in recipe for '$name' (known: postgres:17-bookworm redis:7-bookworm ollama/ollama:0.12.6 rust:X.Y-slim-bookworm debian:bookworm-slim)"
 done
 
 command -v docker >/dev/null || die "the docker CLI is not installed"

@@ -199,10 +199,14 @@ env -i "${app_env[@]}" "$bin/worker" >"$work/logs/worker.log" 2>&1 &
 pids+=($!)
 wait_healthy worker "$!" curl -fsS "http://$health/ready"
 
+# A key for this run (the header in a file, so that the key never shows in `ps`).
+key="$(env -i "${app_env[@]}" "$bin/api" keys create --name real-model-test 2>"$work/logs/keys.log")"
+auth="$work/auth.header"
+(umask 077 && printf 'Authorization: Bearer %s\n' "$key" >"$auth")
 submit() { # body → job id
   local out
   out="$(curl -sS -o /dev/null -w '%{http_code} %header{location}' -X POST "$api/jobs" \
-    -H 'content-type: application/json' -d "$1")"
+    -H @"$auth" -H 'content-type: application/json' -d "$1")"
   [[ "$out" == "202 /jobs/"* ]] || { echo "real-model-test: POST /jobs answered '$out' for $1" >&2; return 1; }
   echo "${out#202 /jobs/}"
 }
@@ -229,7 +233,7 @@ while :; do
 done
 wall=$((SECONDS - started))
 
-job() { curl -fsS "$api/jobs/$1"; }
+job() { curl -fsS -H @"$auth" "$api/jobs/$1"; }
 say "results"
 market_ok=0 journal_ok=0 usage_ok=1 shape_ok=1 within_bound=1 clear_failures=1 wall_sum=0 calls_sum=0
 for id in "${all_ids[@]}"; do

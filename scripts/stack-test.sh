@@ -198,10 +198,20 @@ for ((w = 1; w <= workers; w++)); do
 done
 
 sql() { psql "$database_url" -qtAX -c "$1"; }
+
+# ---- a key, as an operator makes one (`api keys create`); the header goes in a file, so the
+# key never shows in `ps` ---------------------------------------------------------------------------
+anonymous="$(curl -sS -o /dev/null -w '%{http_code}' "$api/jobs")"
+[[ "$anonymous" == 401 ]] || { echo "stack-test: GET /jobs without a key answered $anonymous, not 401" >&2; exit 1; }
+key="$(env -i "${app_env[@]}" "$bin/api" keys create --name stack-test --scopes submit,read \
+  --submissions-per-minute unlimited --max-active-jobs unlimited 2>"$work/logs/keys.log")"
+auth="$work/auth.header"
+(umask 077 && printf 'Authorization: Bearer %s\n' "$key" >"$auth")
+
 submit() { # body → job id (from the Location header)
   local out
   out="$(curl -sS -o /dev/null -w '%{http_code} %header{location}' -X POST "$api/jobs" \
-    -H 'content-type: application/json' -d "$1")"
+    -H @"$auth" -H 'content-type: application/json' -d "$1")"
   [[ "$out" == "202 /jobs/"* ]] || { echo "stack-test: POST /jobs answered '$out' for $1" >&2; return 1; }
   echo "${out#202 /jobs/}"
 }
@@ -321,6 +331,8 @@ still_healthy() {
   done
 }
 check "the api and the remaining workers are still healthy" still_healthy
+no_key_logged() { ! grep -rqF "${key#tf_*_}" "$work/logs"; }
+check "the API key's secret appears in no log line" no_key_logged
 
 printf 'stack-test figures: jobs=%s (analysis %s, training %s) succeeded=%s re-runs=%s fenced=%s wall=%ss workers=%s (1 SIGKILL, 1 SIGTERM)\n' \
   "$jobs" "$analysis" "$training" "$succeeded" "$reruns" "$fenced" "$wall" "$workers"

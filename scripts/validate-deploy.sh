@@ -178,6 +178,10 @@ case "${1:-}" in
     case "${1:-}" in
       ps) echo "running|healthy" ;;
       port) echo "0.0.0.0:8000" ;;
+      exec) # `keys create --if-none-exist`: a key the first time, nothing (and success) after
+        if [[ "$*" == *"keys create"* && ! -f "${FAKE_KEYS:-/nonexistent}" ]]; then
+          touch "$FAKE_KEYS"; echo "tf_0123456789ab_$(printf '%064d' 7)"
+        fi ;;
     esac ;;
 esac
 FAKE
@@ -187,7 +191,7 @@ app="$tmp/app"
 mkdir -p "$app/scripts"
 cp docker-compose.yml docker-compose.override.yml docker-compose.gpu.yml .env.example Dockerfile Dockerfile.gpu "$app/"
 cp scripts/docker-up.sh scripts/docker-down.sh scripts/docker-logs.sh "$app/scripts/"
-export FAKE_LOG="$tmp/docker.log" REAL_COMPOSE="$compose_v2"
+export FAKE_LOG="$tmp/docker.log" REAL_COMPOSE="$compose_v2" FAKE_KEYS="$tmp/keys-made"
 fake() { env -u GPU -u POSTGRES_PASSWORD -u WAIT_TIMEOUT PATH="$tmp/bin:$PATH" "$@" </dev/null; }
 check() { # description, then a command that must succeed
   local what="$1"; shift
@@ -213,6 +217,12 @@ check "--workers 4 becomes --scale worker=4" logged "compose -f docker-compose.y
 check "it builds before starting" logged "compose -f docker-compose.yml build"
 check "it prints the API, the docs and a curl" grep -q "http://localhost:8000/docs" "$tmp/up.out"
 check "the printed curl submits a job" grep -q "curl -s -X POST http://localhost:8000/jobs" "$tmp/up.out"
+check "a fresh stack gets a first admin key" logged "exec -T api api keys create --name admin --scopes admin --if-none-exist"
+check "kept in ./secrets/admin-api-key, readable by its owner only" \
+  test "$(stat -c %a "$app/secrets/admin-api-key")" = 600 -a "$(stat -c %a "$app/secrets")" = 700
+# shellcheck disable=SC2016 # the printed command itself says $(cat …)
+check "and the printed curl sends it" grep -qF 'Authorization: Bearer $(cat secrets/admin-api-key)' "$tmp/up.out"
+key_sum="$(cksum <"$app/secrets/admin-api-key")"
 sum="$(cksum <"$app/.env")"
 
 : >"$FAKE_LOG"
@@ -221,6 +231,7 @@ FAKE_RUNTIMES='{"nvidia":{"path":"nvidia-container-runtime"},"runc":{}}' fake "$
 check "GPU mode with an NVIDIA runtime adds docker-compose.gpu.yml" logged "-f docker-compose.yml -f docker-compose.gpu.yml up -d"
 check "and says so" grep -q "GPU mode" "$tmp/up.out"
 check "a second run leaves .env alone" test "$(cksum <"$app/.env")" = "$sum"
+check "and keeps the key it made (a live key exists)" test "$(cksum <"$app/secrets/admin-api-key")" = "$key_sum"
 
 : >"$FAKE_LOG"
 FAKE_RUNTIMES='{"nvidia":{}}' fake "$app/scripts/docker-up.sh" --dev --no-build >"$tmp/up.out" 2>&1 ||
@@ -232,6 +243,9 @@ GPU=0 FAKE_RUNTIMES='{"nvidia":{}}' PATH="$tmp/bin:$PATH" "$app/scripts/docker-u
   { cat "$tmp/up.out"; fail "GPU=0 docker-up.sh"; }
 check "GPU=0 forces CPU mode" logged "compose -f docker-compose.yml up -d"
 check "--no-build does not build" not_logged " build"
+API_BIND=0.0.0.0 AUTH_MODE=disabled GPU=0 PATH="$tmp/bin:$PATH" "$app/scripts/docker-up.sh" --no-build </dev/null >"$tmp/up.out" 2>&1 ||
+  { cat "$tmp/up.out"; fail "API_BIND=0.0.0.0 AUTH_MODE=disabled docker-up.sh"; }
+check "an open API_BIND with AUTH_MODE=disabled is warned about" grep -q "WARNING: API_BIND=0.0.0.0" "$tmp/up.out"
 
 expect_refusal() { # description, expected message, command...
   local what="$1" message="$2"; shift 2

@@ -1,6 +1,9 @@
 //! One HTTP/1.1 keep-alive connection to the API, reconnecting after errors. Deliberately bare
 //! (hyper's connection API, no pool): each simulated client owns exactly one connection, so the
 //! measured latency is the server's plus one loopback round trip.
+//!
+//! With `TRADEFORGE_API_KEY` set, every request carries it as a bearer token (the api's
+//! default `AUTH_MODE=required`); without it, the api must run with `AUTH_MODE=disabled`.
 
 use std::net::SocketAddr;
 
@@ -22,12 +25,19 @@ pub fn parse_api(api: &str) -> anyhow::Result<SocketAddr> {
 pub struct Conn {
     addr: SocketAddr,
     host: String,
+    auth: Option<header::HeaderValue>,
     sender: Option<http1::SendRequest<Body>>,
 }
 
 impl Conn {
     pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, host: addr.to_string(), sender: None }
+        let auth = std::env::var("TRADEFORGE_API_KEY").ok().map(|key| {
+            let mut value = header::HeaderValue::from_str(&format!("Bearer {key}"))
+                .expect("TRADEFORGE_API_KEY is a valid header value");
+            value.set_sensitive(true);
+            value
+        });
+        Self { addr, host: addr.to_string(), auth, sender: None }
     }
 
     async fn sender(&mut self) -> anyhow::Result<&mut http1::SendRequest<Body>> {
@@ -69,6 +79,9 @@ impl Conn {
     ) -> anyhow::Result<(StatusCode, Bytes)> {
         let mut request =
             Request::builder().method(method).uri(path).header(header::HOST, &self.host);
+        if let Some(auth) = &self.auth {
+            request = request.header(header::AUTHORIZATION, auth);
+        }
         let body: Body = match json {
             Some(bytes) => {
                 request = request.header(header::CONTENT_TYPE, "application/json");

@@ -6,9 +6,13 @@ through the published port. Standard library only.
     client.py p50 BASE N                                 submit->succeeded of N journal reviews
     client.py final BASE TIMEOUT ID...                   wait until final; print id status attempts
     client.py list BASE                                  the ids of every job (all pages)
+
+Every request carries the API key in the file TRADEFORGE_API_KEY_FILE (docker-up.sh's
+./secrets/admin-api-key), read afresh each time: a stack started over makes a new one.
 """
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -20,6 +24,10 @@ import urllib.request
 def request(method, url, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method)
+    key_file = os.environ.get("TRADEFORGE_API_KEY_FILE")
+    if key_file:
+        with open(key_file) as f:
+            req.add_header("authorization", "Bearer " + f.read().strip())
     if data is not None:
         req.add_header("content-type", "application/json")
     try:

@@ -30,7 +30,11 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
 
     // Stalled: request the file, never read.
     let rss = RssPeak::start(pid);
-    let request = format!("GET /jobs/{id}/artifacts/model.safetensors HTTP/1.1\r\nHost: x\r\n\r\n");
+    let request = format!(
+        "GET /jobs/{id}/artifacts/model.safetensors HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {}\r\n\r\n",
+        s.token
+    );
     let mut stalled = Vec::new();
     for _ in 0..STALLED {
         let mut stream = TcpStream::connect(api_addr(&s)).await?;
@@ -68,7 +72,7 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
 
     // Ordinary: 8 clients read it whole at once.
     let rss = RssPeak::start(pid);
-    let http = reqwest::Client::new();
+    let http = s.http_builder().build()?;
     let url = format!("{}/jobs/{id}/artifacts/model.safetensors", s.api_url);
     let started = Instant::now();
     let sizes = join_all((0..READERS).map(|_| async {

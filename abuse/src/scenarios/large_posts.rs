@@ -18,7 +18,7 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
     let mut report = Report::new("large_posts", "4 parallel 1 MB POSTs vs /health");
     let s = stack(env, "large_posts", &[]).await?;
     let body = serde_json::to_vec(&inline_training(7_500, 1))?;
-    let http = reqwest::Client::new();
+    let http = s.http_builder().build()?;
     let idle =
         sample_latency(&http, &format!("{}/health", s.api_url), 50, Duration::from_millis(10))
             .await;

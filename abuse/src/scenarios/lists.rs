@@ -31,7 +31,7 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
 
     let pid = api_pid(&s)?;
     let rss = RssPeak::start(pid);
-    let http = reqwest::Client::new();
+    let http = s.http_builder().build()?;
     let url = format!("{}/jobs?limit=100", s.api_url);
     let mut latencies = Latencies::default();
     let mut largest = 0;

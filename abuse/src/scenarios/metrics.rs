@@ -12,7 +12,7 @@ const REQUESTS: usize = 20_000;
 pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
     let mut report = Report::new("metrics", "20 000 made-up HTTP methods");
     let s = stack(env, "metrics", &[]).await?;
-    let http = reqwest::Client::new();
+    let http = s.http_builder().build()?;
     let metrics_url = format!("{}/metrics", s.api_url);
     let before = http.get(&metrics_url).send().await?.bytes().await?.len();
     let answered: usize = stream::iter(0..REQUESTS)

@@ -109,7 +109,7 @@ pub fn inline_training(bars: usize, seed: u64) -> Value {
 /// Polls a job until it is final (or `limit`); returns it.
 pub async fn wait_job(s: &Stack<'_>, id: Uuid, limit: Duration) -> anyhow::Result<Value> {
     let deadline = tokio::time::Instant::now() + limit;
-    let http = reqwest::Client::new();
+    let http = s.http_builder().build()?;
     loop {
         let job: Value = http.get(format!("{}/jobs/{id}", s.api_url)).send().await?.json().await?;
         if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap_or("")) {

@@ -1,5 +1,5 @@
 //! Row 9: credentials in `OLLAMA_URL`. Before: the password was in the job's error (readable
-//! over the API) and twice in the worker log.
+//! over the API) and twice in the worker log. Also: API keys, good and bad, in the api's log.
 
 use std::time::Duration;
 
@@ -34,6 +34,22 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
     report.check(!error.contains(PASSWORD), "the password is in the job's error");
     report.check(error.contains("admin:***@"), "the error does not show the redacted URL");
     report.check(in_log == 0, format!("the password is in the worker log {in_log} times"));
+
+    // API keys: the scenario's own (every request above carried it) and a wrong one.
+    let secret = s.token.rsplit('_').next().unwrap_or_default().to_owned();
+    let wrong = format!("tf_{}_{}", &s.token[3..15], "0".repeat(64));
+    let refused = reqwest::Client::new()
+        .get(format!("{}/jobs", s.api_url))
+        .bearer_auth(&wrong)
+        .send()
+        .await?
+        .status()
+        .as_u16();
+    let api_log = std::fs::read_to_string(s.dir.join("logs/api.log"))?;
+    let keys_in_log = api_log.matches(&secret).count() + api_log.matches(&wrong[16..]).count();
+    report.figure(format!("wrong key: {refused}; keys in the api log: {keys_in_log} times"));
+    report.check(refused == 401, format!("a wrong key got {refused}"));
+    report.check(keys_in_log == 0, format!("an API key is in the api log {keys_in_log} times"));
     s.stop().await;
     Ok(report)
 }

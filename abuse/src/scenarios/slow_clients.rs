@@ -55,12 +55,15 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
         }
     }));
     // Headers promising 100 bytes of body, then 10 of them.
+    let head = format!(
+        "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {}\r\nContent-Length: 100\r\n\r\n{{\"kind\":\"a",
+        s.token
+    );
     let half = join_all((0..HALF_BODIES).map(|_| {
-        let addr = addr.clone();
+        let (addr, head) = (addr.clone(), head.clone());
         async move {
             let mut stream = TcpStream::connect(&addr).await?;
-            let head = "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-                        Content-Length: 100\r\n\r\n{\"kind\":\"a";
             stream.write_all(head.as_bytes()).await?;
             let (took, received, closed) = until_closed(&mut stream, BODY_TIMEOUT + MARGIN).await;
             let timed_out = received.starts_with(b"HTTP/1.1 408");

@@ -41,7 +41,7 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
 
     // 2 000 from one address: the first 20 stay, the rest are refused at once.
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let one = client_from([127, 0, 0, 1]);
+    let one = client_from(&s, [127, 0, 0, 1]);
     let started = Instant::now();
     let mut tasks: Vec<_> = (0..FROM_ONE).map(|i| open(&one, &s, id, i, tx.clone())).collect();
     let (mut refused_429, mut opened) = (0, HashSet::new());
@@ -68,7 +68,7 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
 
     // 1 000 from 50 addresses: all open (the global limit), one more is a 503.
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let clients: Vec<_> = (1..=50).map(|n| client_from([127, 0, 1, n])).collect();
+    let clients: Vec<_> = (1..=50).map(|n| client_from(&s, [127, 0, 1, n])).collect();
     let mut tasks: Vec<_> =
         (0..MAX_STREAMS).map(|i| open(&clients[i % 50], &s, id, i, tx.clone())).collect();
     let mut first_events = HashSet::new();
@@ -80,13 +80,15 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
             other => anyhow::bail!("opening {MAX_STREAMS} streams: {other:?}"),
         }
     }
-    let extra =
-        client_from([127, 0, 2, 1]).get(format!("{}/jobs/{id}/events", s.api_url)).send().await?;
+    let extra = client_from(&s, [127, 0, 2, 1])
+        .get(format!("{}/jobs/{id}/events", s.api_url))
+        .send()
+        .await?;
     // Streams that polled would commit 4 x 1 000 transactions a second; these only listen.
     let quiet_from = transactions(&s).await?;
     tokio::time::sleep(QUIET).await;
     let quiet = transactions(&s).await? - quiet_from;
-    let http = reqwest::Client::new();
+    let http = s.http_builder().build()?;
     let job_url = format!("{}/jobs/{id}", s.api_url);
     let latency = sample_latency(&http, &job_url, 200, Duration::from_millis(10)).await;
     let (files, memory) = (open_files(pid), rss(pid));
@@ -149,11 +151,8 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-fn client_from(ip: [u8; 4]) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(IpAddr::V4(Ipv4Addr::from(ip)))
-        .build()
-        .expect("a client")
+fn client_from(s: &Stack<'_>, ip: [u8; 4]) -> reqwest::Client {
+    s.http_builder().local_address(IpAddr::V4(Ipv4Addr::from(ip))).build().expect("a client")
 }
 
 /// Opens one stream and reports what it sees until it ends.

@@ -58,7 +58,10 @@ pub struct CreateArgs {
 }
 
 pub async fn run(env: &Env, command: KeysCommand) -> anyhow::Result<()> {
-    let database_url: String = env.parse(&shared::config::settings::DATABASE_URL)?;
+    use shared::config::settings::{DATABASE_PASSWORD_FILE, DATABASE_URL};
+    let database_url: String = env.parse(&DATABASE_URL)?;
+    let database_url =
+        shared::config::with_password_file(env, database_url, &DATABASE_PASSWORD_FILE)?;
     let pool = shared::db::connect_lazy(&database_url, 2)?;
     shared::db::migrate(&pool).await?;
     match command {

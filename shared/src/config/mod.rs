@@ -42,15 +42,56 @@ impl CommonConfig {
                 "a positive number such as 2e14",
             ));
         }
+        let database_url: String = env.parse(&DATABASE_URL)?;
+        let redis_url: String = env.parse(&REDIS_URL)?;
         Ok(Self {
-            database_url: env.parse(&DATABASE_URL)?,
+            database_url: with_password_file(env, database_url, &DATABASE_PASSWORD_FILE)?,
             database_max_connections: env.parse(&DATABASE_MAX_CONNECTIONS)?,
-            redis_url: env.parse(&REDIS_URL)?,
+            redis_url: with_password_file(env, redis_url, &REDIS_PASSWORD_FILE)?,
             queue_prefix,
             max_attempts,
             max_training_flops,
         })
     }
+}
+
+/// `url` with the password read from the file `setting` names, when it is set: a Docker
+/// secret keeps the password out of the environment (and so out of `docker inspect`).
+pub fn with_password_file(
+    env: &Env,
+    url: String,
+    setting: &Setting,
+) -> Result<String, ConfigError> {
+    let Some(path) = env.raw(setting) else { return Ok(url) };
+    let password = std::fs::read_to_string(&path)
+        .map_err(|e| ConfigError::invalid(setting, &path, &format!("a readable file ({e})")))?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err(ConfigError::invalid(setting, &path, "a file holding a password"));
+    }
+    Ok(insert_password(&url, password))
+}
+
+/// `scheme://user@host…` → `scheme://user:PASSWORD@host…` (percent-encoded); a password
+/// already in the URL is replaced; a URL without user gets `:PASSWORD@` (Redis' form).
+fn insert_password(url: &str, password: &str) -> String {
+    let encoded: String = password
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (userinfo.split(':').next().unwrap_or_default(), host),
+        None => ("", authority),
+    };
+    format!("{scheme}://{user}:{encoded}@{host}{tail}")
 }
 
 impl CommonConfig {
@@ -132,5 +173,33 @@ mod tests {
     fn debug_output_hides_passwords() {
         assert_eq!(redact_url("postgres://tf:s3cret@db:5432/tf"), "postgres://tf:***@db:5432/tf");
         assert_eq!(redact_url("redis://redis:6379"), "redis://redis:6379");
+    }
+
+    #[test]
+    fn passwords_from_secret_files_go_into_the_urls() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, redis) = (dir.path().join("db"), dir.path().join("redis"));
+        std::fs::write(&db, "p@ss/w:rd\n").unwrap();
+        std::fs::write(&redis, "r3dis").unwrap();
+        let cfg = CommonConfig::from_env(&env(&[
+            ("DATABASE_URL", "postgres://tradeforge@postgres:5432/tradeforge?sslmode=disable"),
+            ("DATABASE_PASSWORD_FILE", db.to_str().unwrap()),
+            ("REDIS_URL", "redis://redis:6379"),
+            ("REDIS_PASSWORD_FILE", redis.to_str().unwrap()),
+        ]))
+        .unwrap();
+        assert_eq!(
+            cfg.database_url,
+            "postgres://tradeforge:p%40ss%2Fw%3Ard@postgres:5432/tradeforge?sslmode=disable"
+        );
+        assert_eq!(cfg.redis_url, "redis://:r3dis@redis:6379");
+        assert_eq!(insert_password("postgres://u:old@h/db", "new"), "postgres://u:new@h/db");
+        let missing = CommonConfig::from_env(&env(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("REDIS_URL", "redis://x"),
+            ("REDIS_PASSWORD_FILE", "/no/such/file"),
+        ]))
+        .unwrap_err();
+        assert!(missing.to_string().starts_with("REDIS_PASSWORD_FILE="), "{missing}");
     }
 }

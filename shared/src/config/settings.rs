@@ -15,7 +15,9 @@ settings! {
     // Both binaries.
     DATABASE_URL = None, "postgres connection URL";
     DATABASE_MAX_CONNECTIONS = Some("16"), "size of the Postgres connection pool";
+    DATABASE_PASSWORD_FILE = None, "a file holding the Postgres password (a Docker secret), put into DATABASE_URL";
     REDIS_URL = None, "redis connection URL";
+    REDIS_PASSWORD_FILE = None, "a file holding the Redis password (a Docker secret), put into REDIS_URL";
     QUEUE_PREFIX = Some("tradeforge"), "prefix of every Redis key and queue name";
     MAX_ATTEMPTS = Some("3"), "executions of a job before it fails for good";
     LOG_FORMAT = Some("text"), "log output: text or json";

@@ -68,11 +68,48 @@ fn only_the_api_is_published_in_production() {
     for (name, def) in services(&compose(BASE)) {
         let ports = strings(&def["ports"]);
         if name == "api" {
-            assert_eq!(ports, ["${API_PORT:-8000}:8000"]);
+            assert_eq!(
+                ports,
+                ["${API_BIND:-127.0.0.1}:${API_PORT:-8000}:8000"],
+                "loopback by default"
+            );
         } else {
             assert!(ports.is_empty(), "{name} publishes {ports:?}");
         }
         assert!(def["network_mode"].is_null(), "{name} leaves the compose network");
+    }
+}
+
+/// The hardened deployment: nothing gains privileges, everything has memory and process
+/// limits, our own binaries run read-only without capabilities, third-party images are pinned.
+#[test]
+fn every_service_is_confined() {
+    let file = compose(BASE);
+    for (name, def) in services(&file) {
+        let security = strings(&def["security_opt"]);
+        assert!(security.contains(&"no-new-privileges:true".to_owned()), "{name}: {security:?}");
+        assert!(def["mem_limit"].as_str().is_some_and(|m| !m.is_empty()), "{name}: mem_limit");
+        assert!(!def["pids_limit"].is_null(), "{name}: pids_limit");
+        if let Some(image) = def["image"].as_str().filter(|i| !i.starts_with("tradeforge")) {
+            assert!(
+                !image.ends_with(":latest") && image.contains(':'),
+                "{name}: {image} is not pinned"
+            );
+        }
+    }
+    for app in APPS {
+        let def = service(&file, app);
+        assert_eq!(def["read_only"], true, "{app}: read-only root file system");
+        assert_eq!(strings(&def["cap_drop"]), ["ALL"], "{app}");
+        assert!(def["cap_add"].is_null(), "{app} needs no capability");
+        let tmpfs = strings(&def["tmpfs"]);
+        assert!(tmpfs.iter().any(|t| t.starts_with("/tmp:")), "{app}: {tmpfs:?}");
+    }
+    assert_eq!(service(&file, "redis")["read_only"], true);
+    // Development mode undoes the app hardening (cargo writes as root) and nothing else.
+    let dev = compose(OVERRIDE);
+    for app in APPS {
+        assert_eq!(service(&dev, app)["read_only"], false, "{app}");
     }
 }
 

@@ -214,7 +214,7 @@ fn no_secret_or_env_file_enters_the_image() {
         }
     }
     let ignored: Vec<String> = read(".dockerignore").lines().map(str::to_owned).collect();
-    for entry in ["target/", ".git/", ".env", ".env.*", "results/", "data/"] {
+    for entry in ["target/", ".git/", ".env", ".env.*", "secrets/", "results/", "data/"] {
         assert!(ignored.iter().any(|l| l == entry), ".dockerignore lacks {entry}");
     }
 }

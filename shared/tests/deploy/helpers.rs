@@ -18,8 +18,12 @@ pub fn read(name: &str) -> String {
 }
 
 /// A compose file as YAML, anchors and aliases resolved.
+/// A compose file with its `<<:` merge keys applied, as Compose reads it.
 pub fn compose(name: &str) -> Value {
-    serde_yaml_ng::from_str(&read(name)).unwrap_or_else(|e| panic!("{name} is not valid YAML: {e}"))
+    let mut file: Value = serde_yaml_ng::from_str(&read(name))
+        .unwrap_or_else(|e| panic!("{name} is not valid YAML: {e}"));
+    file.apply_merge().unwrap_or_else(|e| panic!("{name}: merge keys: {e}"));
+    file
 }
 
 /// `(service name, definition)` of every service in a compose file.

@@ -77,7 +77,10 @@ pub struct Stack<'e> {
     /// Settings the api gets on top of the defaults.
     api_env: HashMap<String, String>,
     starts: usize,
+    /// Sends the scenario's admin key (made when the api first starts).
     http: reqwest::Client,
+    /// That key (`api keys create`, no quotas), for clients a scenario builds itself.
+    pub token: String,
 }
 
 impl<'e> Stack<'e> {
@@ -121,6 +124,7 @@ impl<'e> Stack<'e> {
             api_env,
             starts: 0,
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+            token: String::new(),
         };
         stack.api_url = format!("http://127.0.0.1:{}", stack.api_port);
         stack.start_api().await?;
@@ -158,7 +162,37 @@ impl<'e> Stack<'e> {
         let mut cmd = self.base_command("api", &log)?;
         cmd.env("API_ADDR", format!("127.0.0.1:{}", self.api_port)).envs(&self.api_env);
         self.api = Some(cmd.spawn().context("could not start api")?);
+        self.wait_http(&format!("{}/health", self.api_url), Duration::from_secs(30)).await?;
+        if self.token.is_empty() {
+            self.token = self.issue_key("chaos-admin", "admin")?;
+            self.http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .default_headers(crate::bearer(&self.token))
+                .build()?;
+        }
         self.wait_http(&format!("{}/ready", self.api_url), Duration::from_secs(30)).await
+    }
+
+    /// A key of `owner` with these scopes and no quotas, made as an operator makes one.
+    pub fn issue_key(&self, owner: &str, scopes: &str) -> anyhow::Result<String> {
+        let out = Command::new(self.env.bins.join("api"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &self.db_url)
+            .args(["keys", "create", "--name", owner, "--scopes", scopes])
+            .args(["--submissions-per-minute", "unlimited", "--max-active-jobs", "unlimited"])
+            .args(["--training-flops-per-day", "unlimited"])
+            .output()
+            .context("running api keys create")?;
+        if !out.status.success() {
+            bail!("api keys create failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+    }
+
+    /// A client sending the scenario's admin key, built as the caller needs it.
+    pub fn http_builder(&self) -> reqwest::ClientBuilder {
+        reqwest::Client::builder().default_headers(crate::bearer(&self.token))
     }
 
     /// Starts one more worker; its name is `<scenario>-w<n>` (unique per start, like a new
