@@ -19,8 +19,9 @@ replicas in the background, waits until the api is healthy, and prints where it 
   --timeout SECONDS  how long to wait for a healthy api (default 900, 1800 with --dev; WAIT_TIMEOUT)
   -h, --help         show this help
 
-The first run creates .env from .env.example, with a random POSTGRES_PASSWORD and your user id
-(APP_UID/APP_GID, so that the files the workers write to ./results are yours), and creates
+The first run creates .env from .env.example with your user id (APP_UID/APP_GID, so that the
+files the workers write to ./results are yours), random Postgres and Redis passwords in
+./secrets (a directory only you may enter; Compose mounts them as Docker secrets), and
 ./results and ./data (put market data CSV files, <SYMBOL>.csv, in ./data). On a stack without
 API keys it makes the first admin key and keeps it in ./secrets/admin-api-key (yours only).
 The API is published on 127.0.0.1 unless API_BIND (in .env) opens it.
@@ -79,20 +80,34 @@ docker info >/dev/null 2>&1 ||
 env_value() { sed -n "s/^$1=//p" .env | tail -n 1; }
 
 if [[ ! -f .env ]]; then
-  password="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
   uid="$(id -u)" gid="$(id -g)"
   # Root's files would be root's anyway: keep the image's unprivileged user instead.
   if [[ "$uid" == 0 ]]; then uid=10001 gid=10001; fi
   (
     umask 077
-    sed -e "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=${password}/" \
-      -e "s/^APP_UID=.*/APP_UID=${uid}/" -e "s/^APP_GID=.*/APP_GID=${gid}/" .env.example >.env.tmp
+    sed -e "s/^APP_UID=.*/APP_UID=${uid}/" -e "s/^APP_GID=.*/APP_GID=${gid}/" .env.example >.env.tmp
     mv .env.tmp .env
   )
-  say "created .env from .env.example with a random POSTGRES_PASSWORD and APP_UID=$uid APP_GID=$gid (edit .env for other settings; keep it private)"
+  say "created .env from .env.example with APP_UID=$uid APP_GID=$gid (edit .env for other settings; keep it private)"
 fi
-[[ -n "${POSTGRES_PASSWORD:-$(env_value POSTGRES_PASSWORD)}" ]] ||
-  die "POSTGRES_PASSWORD is empty in .env: set one (if the postgres volume already exists, the one it was created with)"
+
+# ---- ./secrets: the Postgres and Redis passwords (Docker secrets), the first admin key --------
+# The directory is its owner's alone; the files in it are readable by the containers' users
+# (postgres and redis run as uid 999), which see only the files mounted into them.
+random_secret() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
+(umask 077 && mkdir -p secrets)
+chmod 700 secrets
+if [[ ! -s secrets/postgres_password ]]; then
+  # An earlier version kept it in .env: a Postgres volume made then keeps that password.
+  password="${POSTGRES_PASSWORD:-$(env_value POSTGRES_PASSWORD)}"
+  printf '%s\n' "${password:-$(random_secret)}" >secrets/postgres_password
+  say "made secrets/postgres_password${password:+ (from POSTGRES_PASSWORD in .env)}"
+fi
+if [[ ! -s secrets/redis_password ]]; then
+  random_secret >secrets/redis_password
+  say "made secrets/redis_password"
+fi
+chmod 644 secrets/postgres_password secrets/redis_password
 
 mkdir -p results data
 if [[ "$(id -u)" == 0 ]]; then
@@ -194,7 +209,7 @@ if [[ "${auth_mode:-required}" != disabled ]]; then
   new_key="$(compose exec -T api "$api_bin" keys create --name admin --scopes admin --if-none-exist 2>/dev/null)" ||
     die "could not make the first API key (docker compose exec api api keys create failed)"
   if [[ -n "$new_key" ]]; then
-    (umask 077 && mkdir -p secrets && printf '%s\n' "$new_key" >"$key_file.tmp" && mv "$key_file.tmp" "$key_file")
+    (umask 077 && printf '%s\n' "$new_key" >"$key_file.tmp" && mv "$key_file.tmp" "$key_file")
     say "made the first admin API key: $key_file (keep it secret; more keys: scripts/api-key.sh create --name NAME)"
   fi
 fi

@@ -113,6 +113,42 @@ fn every_service_is_confined() {
     }
 }
 
+/// Passwords are Docker secrets: files made by docker-up.sh, mounted only where needed, never
+/// a value in any service's environment or on a command line.
+#[test]
+fn passwords_are_secrets_mounted_only_where_needed() {
+    let file = compose(BASE);
+    assert_eq!(file["secrets"]["postgres_password"]["file"], "./secrets/postgres_password");
+    assert_eq!(file["secrets"]["redis_password"]["file"], "./secrets/redis_password");
+    for (name, def) in services(&file) {
+        let wanted: &[&str] = match name.as_str() {
+            "postgres" => &["postgres_password"],
+            "redis" => &["redis_password"],
+            "api" | "worker" => &["postgres_password", "redis_password"],
+            _ => &[],
+        };
+        assert_eq!(strings(&def["secrets"]), wanted, "{name}");
+        if let Some(env) = def["environment"].as_mapping() {
+            for (key, value) in env {
+                let key = key.as_str().unwrap_or_default();
+                if key.contains("PASSWORD") {
+                    assert!(key.ends_with("_FILE"), "{name}: {key} = {value:?}");
+                }
+            }
+        }
+    }
+    assert_eq!(
+        service(&file, "postgres")["environment"]["POSTGRES_PASSWORD_FILE"],
+        "/run/secrets/postgres_password"
+    );
+    let redis = strings(&service(&file, "redis")["command"]).join(" ");
+    assert!(
+        redis.contains("/run/secrets/redis_password") && redis.contains("/tmp/redis.conf"),
+        "{redis}"
+    );
+    assert!(!redis.contains("--requirepass"), "the password stays off the command line: {redis}");
+}
+
 #[test]
 fn the_worker_scales_in_every_file() {
     for file in COMPOSE_FILES {
@@ -154,7 +190,12 @@ fn healthchecks_use_each_service_own_probe() {
     assert_eq!(test("api"), ["CMD", "api", "healthcheck"]);
     assert_eq!(test("worker"), ["CMD", "worker", "healthcheck"]);
     assert!(test("postgres").contains(&"pg_isready".to_owned()));
-    assert_eq!(test("redis"), ["CMD", "redis-cli", "ping"]);
+    let redis_probe = test("redis").join(" ");
+    assert!(
+        redis_probe.starts_with("CMD-SHELL") && redis_probe.contains("REDISCLI_AUTH"),
+        "{redis_probe}"
+    );
+    assert!(redis_probe.contains("redis-cli ping"), "{redis_probe}");
     assert_eq!(test("ollama"), ["CMD", "ollama", "list"]);
 }
 
@@ -214,6 +255,12 @@ fn apps_read_dot_env_where_it_exists_and_get_in_network_urls() {
         let database = env["DATABASE_URL"].as_str().unwrap();
         assert!(database.starts_with("postgres://"), "{app}: {database}");
         assert!(database.contains("@postgres:5432/"), "{app}: {database}");
+        let userinfo = database.trim_start_matches("postgres://").split('@').next().unwrap();
+        let user = userinfo.replace(":-", "");
+        assert!(!user.contains(':'), "{app}: a password in {database}");
+        assert_eq!(env["DATABASE_PASSWORD_FILE"], "/run/secrets/postgres_password", "{app}");
+        assert_eq!(env["REDIS_PASSWORD_FILE"], "/run/secrets/redis_password", "{app}");
+        assert_eq!(strings(&def["secrets"]), ["postgres_password", "redis_password"], "{app}");
         assert_eq!(env["RESULTS_DIR"], "/results");
         assert_eq!(env["DATA_DIR"], "/data");
         // The healthcheck subcommands read these, so they must match the container's ports.
