@@ -15,6 +15,8 @@ pub struct TestApi {
     pub state: AppState,
     pub results: tempfile::TempDir,
     pub redis: RedisNamespace,
+    /// Where `METRICS_ADDR` is bound, when the test set one.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     shutdown: CancellationToken,
     pub db: TestDb,
 }
@@ -61,6 +63,7 @@ pub async fn spawn_api_with(adjust: impl FnOnce(&mut ApiConfig)) -> TestApi {
     let app = Application::build(config, shutdown.clone()).await.expect("API builds");
     let base = format!("http://{}", app.local_addr());
     let state = app.state();
+    let metrics_addr = app.metrics_addr();
     tokio::spawn(app.run_until_stopped());
     // Most tests are about something else than access: an admin key without quotas.
     let token = api::auth::store::issue(
@@ -74,7 +77,7 @@ pub async fn spawn_api_with(adjust: impl FnOnce(&mut ApiConfig)) -> TestApi {
     .await
     .unwrap();
     let client = testkit::bearer_client(&token);
-    TestApi { base, client, token, state, results, redis, shutdown, db }
+    TestApi { base, client, token, state, results, redis, metrics_addr, shutdown, db }
 }
 
 impl TestApi {

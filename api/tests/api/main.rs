@@ -2,6 +2,7 @@
 
 mod access;
 mod artifacts;
+mod browser;
 mod events;
 mod helpers;
 mod jobs;
