@@ -26,6 +26,12 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Report> {
     std::fs::create_dir_all(&dir)?;
     std::fs::File::create(dir.join("model.safetensors"))?.set_len(SIZE)?; // sparse: no disk used
     let pid = api_pid(&s)?;
+    // Each download first reads its job (who owns it) through the pool: let the pool open the
+    // connections that many requests at once take, so that the baseline counts them.
+    let warm = s.http_builder().build()?;
+    join_all((0..STALLED).map(|_| warm.get(format!("{}/jobs/{id}", s.api_url)).send())).await;
+    drop(warm);
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let baseline_files = open_files(pid);
 
     // Stalled: request the file, never read.
