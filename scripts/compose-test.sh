@@ -167,11 +167,22 @@ for service in api worker; do
   [[ "$(inspect "$service" '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}}')" == "true [ALL] [no-new-privileges:true]" ]] ||
     fail "$service is not confined: $(inspect "$service" '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}}')"
 done
-for service in postgres redis ollama api worker; do
-  limits="$(inspect "$service" '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.SecurityOpt}}')"
-  [[ "$limits" =~ ^[1-9][0-9]*\ [1-9][0-9]*\ \[no-new-privileges:true\]$ ]] || fail "$service limits: $limits"
+for service in postgres redis; do
+  [[ "$(inspect "$service" '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.Config.User}}')" == "true [ALL] 999:999" ]] ||
+    fail "$service is not confined: $(inspect "$service" '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.Config.User}}')"
 done
-ok "api and workers: read-only root, no capabilities; every service: memory and pids limits, no new privileges"
+for service in postgres redis ollama api worker; do
+  limits="$(inspect "$service" '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.SecurityOpt}} {{.HostConfig.CapDrop}}')"
+  [[ "$limits" =~ ^[1-9][0-9]*\ [1-9][0-9]*\ \[no-new-privileges:true\]\ \[ALL\]$ ]] || fail "$service limits: $limits"
+done
+env_of() { inspect "$1" '{{range .Config.Env}}{{println .}}{{end}}'; }
+for service in postgres redis api worker; do
+  if env_of "$service" | grep -E '^[A-Z_]*PASSWORD=' >/dev/null; then fail "$service has a password in its environment"; fi
+done
+redis_password="$(cat "$app/secrets/redis_password")"
+if compose exec -T redis redis-cli ping 2>/dev/null | grep -q PONG; then fail "Redis answers without its password"; fi
+if docker top "$(compose ps -q redis)" -o args | grep -qF "$redis_password"; then fail "the Redis password is on a command line"; fi
+ok "api, workers, Postgres, Redis: read-only root, no capabilities (Postgres and Redis as 999); every service: memory and pids limits, no new privileges, no capability; no password in any environment or command line; Redis refuses clients without its password"
 
 # ---- 5. jobs through the published port ----------------------------------------------------------
 mapfile -t ids < <(python3 "$client" run "$base" journal market training)

@@ -105,7 +105,17 @@ fn every_service_is_confined() {
         let tmpfs = strings(&def["tmpfs"]);
         assert!(tmpfs.iter().any(|t| t.starts_with("/tmp:")), "{app}: {tmpfs:?}");
     }
-    assert_eq!(service(&file, "redis")["read_only"], true);
+    for name in ["postgres", "redis", "ollama", "ollama-pull"] {
+        assert_eq!(strings(&service(&file, name)["cap_drop"]), ["ALL"], "{name}");
+        assert!(service(&file, name)["cap_add"].is_null(), "{name}");
+    }
+    for name in ["postgres", "redis"] {
+        assert_eq!(service(&file, name)["read_only"], true, "{name}");
+    }
+    // Postgres and Redis start as their own users, so no root step needs a capability.
+    for name in ["postgres", "redis"] {
+        assert_eq!(service(&file, name)["user"], "999:999", "{name}");
+    }
     // Development mode undoes the app hardening (cargo writes as root) and nothing else.
     let dev = compose(OVERRIDE);
     for app in APPS {
