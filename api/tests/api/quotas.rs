@@ -140,3 +140,24 @@ async fn training_compute_per_day_is_counted_and_refused_past_the_budget() {
     let huge = post(&alice, &api.base, &training(300)).await;
     assert_eq!(huge.status(), 422);
 }
+
+#[tokio::test]
+async fn a_retry_counts_against_the_active_jobs_quota() {
+    let api = spawn_api().await;
+    let quotas = json!({"max_active_jobs": 1, "submissions_per_minute": null});
+    let alice = testkit::bearer_client(&api.key("alice", "submit,read", quotas).await);
+    let first: Value = post(&alice, &api.base, &journal("1")).await.json().await.unwrap();
+    let first = first["id"].as_str().unwrap();
+    let cancel = |id: String| alice.post(format!("{}/jobs/{id}/cancel", api.base)).send();
+    assert_eq!(cancel(first.to_owned()).await.unwrap().status(), 200);
+    let second: Value = post(&alice, &api.base, &journal("2")).await.json().await.unwrap();
+    let second = second["id"].as_str().unwrap();
+    let retry = |id: &str| alice.post(format!("{}/jobs/{id}/retry", api.base)).send();
+    let refused = retry(first).await.unwrap();
+    assert_eq!(refused.status(), 429, "the retried job would be a second active one");
+    assert_eq!(refused.headers()["retry-after"], "10");
+    let still_queued = retry(second).await.unwrap();
+    assert_eq!(still_queued.status(), 409, "not failed or cancelled: 409 whatever the quota");
+    assert_eq!(cancel(second.to_owned()).await.unwrap().status(), 200);
+    assert_eq!(retry(first).await.unwrap().status(), 202);
+}

@@ -180,9 +180,9 @@ pub async fn existing_idempotent(
     }))
 }
 
-pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<Job>, sqlx::Error> {
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Job>, sqlx::Error> {
     let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
-    let row: Option<JobRow> = sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?;
+    let row: Option<JobRow> = sqlx::query_as(&sql).bind(id).fetch_optional(db).await?;
     Ok(row.map(Job::from))
 }
 
@@ -255,7 +255,7 @@ pub async fn cancel(
 /// `None` when there is no such job (of `owner`, when given); the job unchanged when it was
 /// not failed or cancelled. `by` is the key that asked.
 pub async fn retry(
-    pool: &PgPool,
+    db: &mut sqlx::PgConnection,
     id: Uuid,
     owner: Option<&str>,
     by: Option<&str>,
@@ -271,10 +271,10 @@ pub async fn retry(
          RETURNING {JOB_COLUMNS}"
     );
     let row: Option<JobRow> =
-        sqlx::query_as(&sql).bind(id).bind(owner).bind(by).fetch_optional(pool).await?;
+        sqlx::query_as(&sql).bind(id).bind(owner).bind(by).fetch_optional(&mut *db).await?;
     match row {
         Some(row) => Ok(Some((row.into(), true))),
-        None => Ok(get(pool, id)
+        None => Ok(get(&mut *db, id)
             .await?
             .filter(|job| owner.is_none() || job.owner.as_deref() == owner)
             .map(|job| (job, false))),

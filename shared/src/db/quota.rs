@@ -110,6 +110,43 @@ pub async fn insert_idempotent_within_quota(
     Ok(outcome)
 }
 
+/// [`jobs::retry`] under the owner's active-jobs quota: a retried job is queued again, so it
+/// counts like a new one. A job that cannot be retried (not failed or cancelled) is answered as
+/// such, whatever the quota.
+pub async fn retry_within_quota(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    owner: Option<&str>,
+    by: Option<&str>,
+    quota: Option<&OwnerQuota>,
+) -> Result<Result<Option<(Job, bool)>, Refusal>, sqlx::Error> {
+    let Some(quota) = quota.filter(|q| q.max_active.is_some()) else {
+        return jobs::retry(conn, id, owner, by).await.map(Ok);
+    };
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 2412))")
+        .bind(&quota.owner)
+        .execute(&mut *tx)
+        .await?;
+    let retryable = jobs::get(&mut *tx, id).await?.is_some_and(|job| {
+        owner.is_none_or(|o| job.owner.as_deref() == Some(o))
+            && matches!(
+                job.status,
+                crate::job::JobStatus::Failed | crate::job::JobStatus::Cancelled
+            )
+    });
+    let owners = [quota.owner.clone()];
+    let usage = usage(&mut tx, &owners).await?;
+    let limit = quota.max_active.unwrap_or_default();
+    let outcome = if retryable && usage.first().is_some_and(|u| u.active >= limit) {
+        Err(Refusal::Active { limit })
+    } else {
+        Ok(jobs::retry(&mut tx, id, owner, by).await?)
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
 struct Usage {
     owner: String,
     active: i64,
