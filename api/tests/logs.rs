@@ -3,11 +3,14 @@
 
 use std::sync::{Arc, Mutex};
 
-use api::{ApiConfig, Application, config::AuthConfig};
+use api::Application;
 use serde_json::json;
-use shared::config::{CommonConfig, Env};
 use testkit::{RedisNamespace, TestDb};
 use tokio_util::sync::CancellationToken;
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)] // the other helpers serve the api test binary
+mod helpers;
 
 #[derive(Clone, Default)]
 struct LogCapture(Arc<Mutex<Vec<u8>>>);
@@ -39,25 +42,7 @@ async fn keys_never_reach_a_log_line_but_their_ids_do() {
         .init();
     let (db, redis) = (TestDb::new().await, RedisNamespace::new());
     let results = tempfile::tempdir().unwrap();
-    let config = ApiConfig {
-        common: CommonConfig {
-            database_url: db.url.clone(),
-            database_max_connections: 4,
-            redis_url: redis.url.clone(),
-            queue_prefix: redis.prefix.clone(),
-            max_attempts: 3,
-            max_training_flops: 2e14,
-        },
-        addr: "127.0.0.1:0".parse().unwrap(),
-        max_body_bytes: 1024 * 1024,
-        results_dir: results.path().to_owned(),
-        queue_max_backlog: 2000,
-        http: api::server::HttpLimits::default(),
-        streams: api::events::StreamLimits::default(),
-        auth: AuthConfig::from_env(&Env::default()).unwrap(),
-        cors_origins: Vec::new(),
-        metrics_addr: None,
-    };
+    let config = helpers::config(&db, &redis, results.path().to_owned());
     let shutdown = CancellationToken::new();
     let app = Application::build(config, shutdown.clone()).await.unwrap();
     let base = format!("http://{}", app.local_addr());

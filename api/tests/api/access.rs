@@ -138,15 +138,7 @@ async fn each_route_needs_its_scope() {
     assert!(headers["www-authenticate"].to_str().unwrap().contains(r#"scope="submit""#));
     assert!(body["detail"].as_str().unwrap().contains("Submit"), "{body}");
 
-    let job: Value = submitter
-        .post(format!("{}/jobs", api.base))
-        .json(&journal("x"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = api.submit_as(&submitter, &journal("x")).await;
     let id = job["id"].as_str().unwrap();
     let read = submitter.get(format!("{}/jobs/{id}", api.base)).send().await.unwrap();
     problem(read, 403).await;
@@ -172,15 +164,7 @@ async fn another_owners_jobs_are_invisible_on_every_route() {
     let api = spawn_api().await;
     let alice = api.client_for("alice", "submit,read").await;
     let bob = api.client_for("bob", "submit,read").await;
-    let job: Value = alice
-        .post(format!("{}/jobs", api.base))
-        .json(&journal("alice's"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = api.submit_as(&alice, &journal("alice's")).await;
     let id = job["id"].as_str().unwrap();
     assert_eq!(job["owner"], "alice");
     std::fs::create_dir_all(api.results.path().join(id)).unwrap();
@@ -238,15 +222,7 @@ async fn the_job_records_who_submitted_cancelled_and_retried_it() {
         api.key("alice", "submit,read", json!({})).await,
     );
     let (first, second) = (testkit::bearer_client(&submit_key), testkit::bearer_client(&other_key));
-    let job: Value = first
-        .post(format!("{}/jobs", api.base))
-        .json(&journal("x"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = api.submit_as(&first, &journal("x")).await;
     let id = job["id"].as_str().unwrap();
     assert_eq!(job["submitted_by"], submit_key[3..15]);
     let cancelled: Value = second

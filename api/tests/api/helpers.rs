@@ -96,6 +96,13 @@ impl TestApi {
         (base, shutdown)
     }
 
+    /// Submits as `client` (another key than the admin's) and insists on 202.
+    pub async fn submit_as(&self, client: &reqwest::Client, body: &Value) -> Value {
+        let response = client.post(format!("{}/jobs", self.base)).json(body).send().await.unwrap();
+        assert_eq!(response.status(), 202, "submitting {body}");
+        response.json().await.unwrap()
+    }
+
     /// A client sending this key.
     pub async fn client_for(&self, owner: &str, scopes: &str) -> reqwest::Client {
         testkit::bearer_client(&self.key(owner, scopes, serde_json::json!({})).await)

@@ -42,14 +42,7 @@ pub async fn insert_within_quotas(
     owners.dedup();
     let owners: Vec<String> = owners.into_iter().map(str::to_owned).collect();
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    // Sorted, so that two transactions locking overlapping owners cannot deadlock.
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(hashtextextended(owner, 2412)) FROM unnest($1::text[]) AS o(owner)
-         ORDER BY owner",
-    )
-    .bind(&owners)
-    .execute(&mut *tx)
-    .await?;
+    lock_owners(&mut tx, &owners).await?;
     let mut usage = usage(&mut tx, &owners).await?;
     let decisions: Vec<Option<Refusal>> = jobs
         .iter()
@@ -89,10 +82,7 @@ pub async fn insert_idempotent_within_quota(
         return jobs::insert_idempotent(conn, job, key, request_hash).await.map(Ok);
     };
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 2412))")
-        .bind(&quota.owner)
-        .execute(&mut *tx)
-        .await?;
+    lock_owners(&mut tx, std::slice::from_ref(&quota.owner)).await?;
     let owners = [quota.owner.clone()];
     let refusal = usage(&mut tx, &owners).await?.first().and_then(|u| u.refusal(quota, job));
     let outcome = match refusal {
@@ -124,10 +114,7 @@ pub async fn retry_within_quota(
         return jobs::retry(conn, id, owner, by).await.map(Ok);
     };
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 2412))")
-        .bind(&quota.owner)
-        .execute(&mut *tx)
-        .await?;
+    lock_owners(&mut tx, std::slice::from_ref(&quota.owner)).await?;
     let retryable = jobs::get(&mut *tx, id).await?.is_some_and(|job| {
         owner.is_none_or(|o| job.owner.as_deref() == Some(o))
             && matches!(
@@ -145,6 +132,19 @@ pub async fn retry_within_quota(
     };
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Takes the owners' advisory locks until the transaction ends, in sorted order, so that two
+/// transactions locking overlapping owners cannot deadlock.
+async fn lock_owners(tx: &mut PgConnection, owners: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(owner, 2412))
+         FROM unnest($1::text[]) AS o(owner) ORDER BY owner",
+    )
+    .bind(owners)
+    .execute(&mut *tx)
+    .await
+    .map(drop)
 }
 
 struct Usage {
