@@ -48,7 +48,7 @@ impl Application {
         let events = EventHub::start(pool.clone(), config.streams, shutdown.clone());
         let (redis, prefix) = producer.redis();
         let app = App {
-            keys: KeyCache::new(config.auth.cache_ttl),
+            keys: KeyCache::new(config.auth.cache_ttl, config.auth.quotas),
             rate: RateLimiter::new(redis, prefix),
             config,
             pool,

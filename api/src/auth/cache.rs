@@ -17,7 +17,11 @@ use std::{
 
 use sqlx::PgPool;
 
-use super::store::{self, KeyRecord};
+use super::{
+    Caller, Principal,
+    store::{self, KeyRecord},
+};
+use crate::quota::Quotas;
 
 const MAX_ENTRIES: usize = 10_000;
 /// Longest a key lookup may take before Postgres is taken to be unreachable.
@@ -25,17 +29,30 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_millis(500);
 /// After a failed lookup, how long lookups are not tried.
 const BACKOFF: Duration = Duration::from_secs(1);
 
-type Entry = (Instant, Option<Arc<KeyRecord>>);
+/// A stored key and the caller it makes, built once per lookup rather than per request.
+pub struct CachedKey {
+    pub record: KeyRecord,
+    pub principal: Principal,
+}
+
+type Entry = (Instant, Option<Arc<CachedKey>>);
 
 pub struct KeyCache {
     ttl: Duration,
+    /// The quotas of a key that overrides none.
+    defaults: Quotas,
     entries: Mutex<HashMap<String, Entry>>,
     unreachable_until: Mutex<Option<Instant>>,
 }
 
 impl KeyCache {
-    pub fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: Mutex::new(HashMap::new()), unreachable_until: Mutex::new(None) }
+    pub fn new(ttl: Duration, defaults: Quotas) -> Self {
+        Self {
+            ttl,
+            defaults,
+            entries: Mutex::new(HashMap::new()),
+            unreachable_until: Mutex::new(None),
+        }
     }
 
     /// The key with this id, from the cache when fresh, else from Postgres.
@@ -43,7 +60,7 @@ impl KeyCache {
         &self,
         pool: &PgPool,
         id: &str,
-    ) -> Result<Option<Arc<KeyRecord>>, sqlx::Error> {
+    ) -> Result<Option<Arc<CachedKey>>, sqlx::Error> {
         let cached = self.entries.lock().expect("cache lock").get(id).cloned();
         if let Some((at, record)) = &cached
             && at.elapsed() < self.ttl
@@ -70,7 +87,7 @@ impl KeyCache {
         Ok(record)
     }
 
-    async fn lookup(&self, pool: &PgPool, id: &str) -> Result<Option<Arc<KeyRecord>>, sqlx::Error> {
+    async fn lookup(&self, pool: &PgPool, id: &str) -> Result<Option<Arc<CachedKey>>, sqlx::Error> {
         let backing_off =
             self.unreachable_until.lock().expect("lock").is_some_and(|t| Instant::now() < t);
         if backing_off {
@@ -93,6 +110,16 @@ impl KeyCache {
             }
             _ => {}
         }
-        Ok(found?.map(Arc::new))
+        Ok(found?.map(|record| Arc::new(self.cached(record))))
+    }
+
+    fn cached(&self, record: KeyRecord) -> CachedKey {
+        let principal = Principal::new(Caller {
+            key_id: Some(record.id.clone()),
+            owner: Some(record.owner.clone()),
+            scopes: record.scopes(),
+            quotas: self.defaults.with_overrides(&record.quotas),
+        });
+        CachedKey { record, principal }
     }
 }

@@ -20,7 +20,7 @@ impl NewKey {
     pub fn generate() -> Self {
         let id = hex::encode(rand::random::<[u8; ID_HEX / 2]>());
         let secret = hex::encode(rand::random::<[u8; SECRET_HEX / 2]>());
-        let secret_sha256 = digest(&secret);
+        let secret_sha256 = digest(&secret).to_vec();
         Self { token: format!("{PREFIX}{id}_{secret}"), id, secret_sha256 }
     }
 }
@@ -39,11 +39,11 @@ pub fn parse(token: &str) -> Option<(&str, &str)> {
 /// Whether `secret` hashes to `stored`, compared in constant time: how long the comparison
 /// takes says nothing about how many bytes matched.
 pub fn verify(secret: &str, stored: &[u8]) -> bool {
-    digest(secret).ct_eq(stored).into()
+    digest(secret)[..].ct_eq(stored).into()
 }
 
-fn digest(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
+fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 /// Whether a key id is well formed (for `api keys revoke <id>`).

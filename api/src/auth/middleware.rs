@@ -8,7 +8,7 @@ use axum::{
 };
 use chrono::Utc;
 
-use super::{AuthMode, Caller, Principal, keys};
+use super::{AuthMode, Principal, keys};
 use crate::{error::ApiError, state::AppState};
 
 /// Routes anyone may call: the liveness probe, and the documentation when `DOCS_PUBLIC=true`.
@@ -60,29 +60,21 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Principal, Ap
     };
     let invalid = || unauthorized(Some("invalid_token"), "the API key is not valid");
     let (id, secret) = keys::parse(token).ok_or_else(invalid)?;
-    let record = state.keys.get(&state.pool, id).await?.ok_or_else(invalid)?;
+    let key = state.keys.get(&state.pool, id).await?.ok_or_else(invalid)?;
+    let record = &key.record;
     if !keys::verify(secret, &record.secret_sha256) {
         return Err(invalid());
     }
     if let Some(at) = record.revoked_at {
-        return Err(unauthorized(
-            Some("invalid_token"),
-            &format!("the API key {id} was revoked at {}", at.to_rfc3339()),
-        ));
+        let detail = format!("the API key {id} was revoked at {}", at.to_rfc3339());
+        return Err(unauthorized(Some("invalid_token"), &detail));
     }
     if let Some(at) = record.expires_at.filter(|at| *at <= Utc::now()) {
-        return Err(unauthorized(
-            Some("invalid_token"),
-            &format!("the API key {id} expired at {}", at.to_rfc3339()),
-        ));
+        let detail = format!("the API key {id} expired at {}", at.to_rfc3339());
+        return Err(unauthorized(Some("invalid_token"), &detail));
     }
     tracing::debug!(key.id = %record.id, owner = %record.owner, "request authenticated");
-    Ok(Principal::new(Caller {
-        key_id: Some(record.id.clone()),
-        owner: Some(record.owner.clone()),
-        scopes: record.scopes(),
-        quotas: state.config.auth.quotas.with_overrides(&record.quotas),
-    }))
+    Ok(key.principal.clone())
 }
 
 /// 401 with the challenge RFC 6750 describes.

@@ -43,7 +43,14 @@ pub async fn insert_within_quotas(
     let owners: Vec<String> = owners.into_iter().map(str::to_owned).collect();
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     lock_owners(&mut tx, &owners).await?;
-    let mut usage = usage(&mut tx, &owners).await?;
+    let caps: Vec<i64> = owners
+        .iter()
+        .map(|o| {
+            let quotas = jobs.iter().filter_map(|j| j.quota.as_ref()).filter(|q| &q.owner == o);
+            quotas.filter_map(|q| q.max_active).max().unwrap_or(i64::MAX)
+        })
+        .collect();
+    let mut usage = usage(&mut tx, &owners, &caps).await?;
     let decisions: Vec<Option<Refusal>> = jobs
         .iter()
         .map(|job| {
@@ -83,8 +90,8 @@ pub async fn insert_idempotent_within_quota(
     };
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     lock_owners(&mut tx, std::slice::from_ref(&quota.owner)).await?;
-    let owners = [quota.owner.clone()];
-    let refusal = usage(&mut tx, &owners).await?.first().and_then(|u| u.refusal(quota, job));
+    let (owners, caps) = ([quota.owner.clone()], [quota.max_active.unwrap_or(i64::MAX)]);
+    let refusal = usage(&mut tx, &owners, &caps).await?.first().and_then(|u| u.refusal(quota, job));
     let outcome = match refusal {
         None => Ok(jobs::insert_idempotent(&mut tx, job, key, request_hash).await?),
         Some(refusal) => {
@@ -122,9 +129,8 @@ pub async fn retry_within_quota(
                 crate::job::JobStatus::Failed | crate::job::JobStatus::Cancelled
             )
     });
-    let owners = [quota.owner.clone()];
-    let usage = usage(&mut tx, &owners).await?;
     let limit = quota.max_active.unwrap_or_default();
+    let usage = usage(&mut tx, &[quota.owner.clone()], &[limit]).await?;
     let outcome = if retryable && usage.first().is_some_and(|u| u.active >= limit) {
         Err(Refusal::Active { limit })
     } else {
@@ -174,18 +180,26 @@ impl Usage {
     }
 }
 
-async fn usage(tx: &mut PgConnection, owners: &[String]) -> Result<Vec<Usage>, sqlx::Error> {
+/// What each owner has queued or running (counted up to its cap: past the limit the exact
+/// number does not matter, so a busy owner costs no more to check than its quota) and the
+/// training compute it submitted in the last 24 h.
+async fn usage(
+    tx: &mut PgConnection,
+    owners: &[String],
+    caps: &[i64],
+) -> Result<Vec<Usage>, sqlx::Error> {
     let rows: Vec<(String, i64, f64, Option<DateTime<Utc>>)> = sqlx::query_as(
         "SELECT o.owner,
-                (SELECT count(*) FROM jobs
-                 WHERE owner = o.owner AND status IN ('queued', 'running')),
+                (SELECT count(*) FROM (SELECT 1 FROM jobs
+                 WHERE owner = o.owner AND status IN ('queued', 'running') LIMIT o.cap) active),
                 (SELECT COALESCE(sum(training_flops), 0)::float8 FROM jobs
                  WHERE owner = o.owner AND kind = 'training' AND created_at > now() - interval '24 hours'),
                 (SELECT min(created_at) FROM jobs
                  WHERE owner = o.owner AND kind = 'training' AND created_at > now() - interval '24 hours')
-         FROM unnest($1::text[]) AS o(owner)",
+         FROM unnest($1::text[], $2::bigint[]) AS o(owner, cap)",
     )
     .bind(owners)
+    .bind(caps)
     .fetch_all(&mut *tx)
     .await?;
     Ok(rows
