@@ -130,7 +130,7 @@ pub async fn retry_within_quota(
             )
     });
     let limit = quota.max_active.unwrap_or_default();
-    let usage = usage(&mut tx, &[quota.owner.clone()], &[limit]).await?;
+    let usage = usage(&mut tx, std::slice::from_ref(&quota.owner), &[limit]).await?;
     let outcome = if retryable && usage.first().is_some_and(|u| u.active >= limit) {
         Err(Refusal::Active { limit })
     } else {
