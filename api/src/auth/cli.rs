@@ -19,7 +19,7 @@ use crate::quota::{self, Limit, Quotas};
 pub enum KeysCommand {
     /// Make a key and print it (once).
     Create(CreateArgs),
-    /// Show every key: id, owner, scopes, quotas, expiry, state (never the key itself).
+    /// Show every key: id, owner, scopes, state, expiry, last use, quotas (never the key itself).
     List,
     /// Revoke a key by id, or every live key of an owner by name.
     Revoke {
@@ -107,9 +107,12 @@ async fn create(pool: &sqlx::PgPool, env: &Env, args: CreateArgs) -> anyhow::Res
 async fn list(pool: &sqlx::PgPool, env: &Env) -> anyhow::Result<()> {
     let defaults = Quotas::from_env(env)?;
     println!(
-        "{:<12}  {:<16}  {:<18}  {:<8}  {:<25}  QUOTAS",
-        "ID", "OWNER", "SCOPES", "STATE", "EXPIRES"
+        "{:<12}  {:<16}  {:<18}  {:<8}  {:<20}  {:<20}  QUOTAS",
+        "ID", "OWNER", "SCOPES", "STATE", "EXPIRES", "LAST USED"
     );
+    let when = |t: Option<DateTime<Utc>>| {
+        t.map_or("never".to_owned(), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    };
     let now = Utc::now();
     for key in store::list(pool).await? {
         let state = match (key.revoked_at, key.expires_at) {
@@ -118,12 +121,13 @@ async fn list(pool: &sqlx::PgPool, env: &Env) -> anyhow::Result<()> {
             _ => "live",
         };
         println!(
-            "{:<12}  {:<16}  {:<18}  {:<8}  {:<25}  {}",
+            "{:<12}  {:<16}  {:<18}  {:<8}  {:<20}  {:<20}  {}",
             key.id,
             key.owner,
             key.scopes.join(","),
             state,
-            key.expires_at.map_or("never".into(), |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            when(key.expires_at),
+            when(key.last_used_at),
             describe(&defaults.with_overrides(&key.quotas)),
         );
     }
