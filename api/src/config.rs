@@ -35,8 +35,9 @@ pub struct AuthConfig {
 impl AuthConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let cache_s: f64 = env.parse(&AUTH_CACHE_S)?;
-        if !(0.0..=5.0).contains(&cache_s) {
-            return Err(ConfigError::invalid(&AUTH_CACHE_S, &cache_s, "0 to 5 seconds"));
+        // Plus the one refresh that still serves the old record: a revoked key is refused within 5 s.
+        if !(0.0..=4.5).contains(&cache_s) {
+            return Err(ConfigError::invalid(&AUTH_CACHE_S, &cache_s, "0 to 4.5 seconds"));
         }
         Ok(Self {
             mode: AuthMode::from_env(env)?,

@@ -1,6 +1,7 @@
 //! Looked-up keys, kept briefly so that most requests cost no database round trip. A revoked
-//! key is seen as revoked once its entry is older than `AUTH_CACHE_S` (default 2 s): the issue
-//! asks for at most 5 s. Unknown ids are cached too, so guessing costs the guesser, not
+//! key is seen as revoked once its entry is older than `AUTH_CACHE_S` (default 2 s) and one
+//! refresh (at most 0.5 s) is done: the issue asks for at most 5 s. When an entry expires, one
+//! request refreshes it and the rest go on with the old record meanwhile. Unknown ids are cached too, so guessing costs the guesser, not
 //! Postgres. The cache is bounded; when full, stale entries go first, then everything.
 //!
 //! While Postgres cannot be reached, a lookup gives up after [`LOOKUP_TIMEOUT`] and the next
@@ -11,7 +12,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -35,7 +39,13 @@ pub struct CachedKey {
     pub principal: Principal,
 }
 
-type Entry = (Instant, Option<Arc<CachedKey>>);
+struct Entry {
+    fetched: Instant,
+    key: Option<Arc<CachedKey>>,
+    /// One request is looking the key up again; the others keep using `key` meanwhile, so an
+    /// expiry under load costs one query (and one `last_used_at` update), not one per request.
+    refreshing: bool,
+}
 
 pub struct KeyCache {
     ttl: Duration,
@@ -43,6 +53,15 @@ pub struct KeyCache {
     defaults: Quotas,
     entries: Mutex<HashMap<String, Entry>>,
     unreachable_until: Mutex<Option<Instant>>,
+    lookups: AtomicU64,
+}
+
+/// What the cache holds for an id, as one request sees it.
+enum Cached {
+    Fresh(Option<Arc<CachedKey>>),
+    /// Expired, and this request is the one to look it up (with what was known before).
+    Stale(Option<Arc<CachedKey>>),
+    Missing,
 }
 
 impl KeyCache {
@@ -52,39 +71,61 @@ impl KeyCache {
             defaults,
             entries: Mutex::new(HashMap::new()),
             unreachable_until: Mutex::new(None),
+            lookups: AtomicU64::new(0),
         }
     }
 
+    /// How many times a key was looked up in Postgres since start.
+    pub fn lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
+    }
+
     /// The key with this id, from the cache when fresh, else from Postgres.
+    ///
+    /// A key revoked in Postgres is refused at most `ttl` + [`LOOKUP_TIMEOUT`] later: the
+    /// entry's age, plus the one refresh during which the old record is still served.
     pub async fn get(
         &self,
         pool: &PgPool,
         id: &str,
     ) -> Result<Option<Arc<CachedKey>>, sqlx::Error> {
-        let cached = self.entries.lock().expect("cache lock").get(id).cloned();
-        if let Some((at, record)) = &cached
-            && at.elapsed() < self.ttl
-        {
-            return Ok(record.clone());
-        }
-        let record = match self.lookup(pool, id).await {
-            Ok(record) => record,
+        let known = match self.claim(id) {
+            Cached::Fresh(key) => return Ok(key),
+            Cached::Stale(key) => key,
+            Cached::Missing => None,
+        };
+        let key = match self.lookup(pool, id).await {
+            Ok(key) => key,
             Err(e) => {
-                return match cached {
-                    Some((_, Some(record))) => Ok(Some(record)),
-                    _ => Err(e),
-                };
+                if let Some(entry) = self.entries.lock().expect("cache lock").get_mut(id) {
+                    entry.refreshing = false;
+                }
+                return known.map(Some).ok_or(e);
             }
         };
         let mut entries = self.entries.lock().expect("cache lock");
         if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            entries.retain(|_, e| e.fetched.elapsed() < self.ttl);
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
         }
-        entries.insert(id.to_owned(), (Instant::now(), record.clone()));
-        Ok(record)
+        let entry = Entry { fetched: Instant::now(), key: key.clone(), refreshing: false };
+        entries.insert(id.to_owned(), entry);
+        Ok(key)
+    }
+
+    /// Reads the entry, and claims its refresh when it has expired and nobody else is at it
+    /// (or whoever was has given up: a refresh lasts at most [`LOOKUP_TIMEOUT`]).
+    fn claim(&self, id: &str) -> Cached {
+        let mut entries = self.entries.lock().expect("cache lock");
+        let Some(entry) = entries.get_mut(id) else { return Cached::Missing };
+        let age = entry.fetched.elapsed();
+        if age < self.ttl || (entry.refreshing && age < self.ttl + LOOKUP_TIMEOUT) {
+            return Cached::Fresh(entry.key.clone());
+        }
+        entry.refreshing = true;
+        Cached::Stale(entry.key.clone())
     }
 
     async fn lookup(&self, pool: &PgPool, id: &str) -> Result<Option<Arc<CachedKey>>, sqlx::Error> {
@@ -93,6 +134,8 @@ impl KeyCache {
         if backing_off {
             return Err(sqlx::Error::PoolTimedOut);
         }
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("tradeforge_auth_key_lookups_total").increment(1);
         let found = tokio::time::timeout(LOOKUP_TIMEOUT, store::find(pool, id))
             .await
             .unwrap_or(Err(sqlx::Error::PoolTimedOut));

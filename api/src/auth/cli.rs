@@ -72,7 +72,10 @@ pub async fn run(env: &Env, command: KeysCommand) -> anyhow::Result<()> {
             if revoked.is_empty() {
                 anyhow::bail!("no live key with id or owner {id_or_owner:?}");
             }
-            eprintln!("revoked {} (each stops working within AUTH_CACHE_S)", revoked.join(", "));
+            eprintln!(
+                "revoked {} (each stops working within AUTH_CACHE_S + 0.5 s)",
+                revoked.join(", ")
+            );
             Ok(())
         }
     }

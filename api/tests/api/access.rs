@@ -128,6 +128,25 @@ async fn a_revoked_key_stops_working_within_five_seconds_and_an_expired_one_says
     assert!(body["detail"].as_str().unwrap().contains("expired at"), "{body}");
 }
 
+/// When a key's cache entry expires under load, one request looks it up again; the others go
+/// on with the record they had (so a busy key costs one query per `AUTH_CACHE_S`, not one per
+/// request in flight at that moment).
+#[tokio::test]
+async fn an_expired_cache_entry_is_refreshed_by_one_request() {
+    let api = spawn_api_with(|c| c.auth.cache_ttl = Duration::from_millis(300)).await;
+    let alice = api.client_for("alice", "read").await;
+    let get = || alice.get(format!("{}/jobs?limit=1", api.base)).send();
+    assert_eq!(get().await.unwrap().status(), 200);
+    let first = api.state.keys.lookups();
+    for round in 1..=3 {
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        let answers = futures::future::join_all((0..64).map(|_| get())).await;
+        assert!(answers.iter().all(|r| r.as_ref().unwrap().status() == 200));
+        let lookups = api.state.keys.lookups() - first;
+        assert_eq!(lookups, round, "64 requests after expiry {round}: {lookups} lookups in all");
+    }
+}
+
 #[tokio::test]
 async fn each_route_needs_its_scope() {
     let api = spawn_api().await;
@@ -156,6 +175,21 @@ async fn each_route_needs_its_scope() {
     }
     let metrics = api.get("/metrics").await;
     assert_eq!(metrics.status(), 200, "an admin key reads /metrics");
+}
+
+/// Only a training job has a model to share: an analysis answers 409, an unknown id 404.
+#[tokio::test]
+async fn sharing_needs_a_training_job() {
+    let api = spawn_api().await;
+    let analysis = api.submit(&journal("x")).await;
+    let id = analysis["id"].as_str().unwrap();
+    let share = |path: String| {
+        api.client.put(format!("{}{path}", api.base)).json(&json!({"shared": true})).send()
+    };
+    let (_, body) = problem(share(format!("/jobs/{id}/shared")).await.unwrap(), 409).await;
+    assert!(body["detail"].as_str().unwrap().contains("analysis"), "{body}");
+    let unknown = uuid::Uuid::now_v7();
+    problem(share(format!("/jobs/{unknown}/shared")).await.unwrap(), 404).await;
 }
 
 /// Alice's job, seen from Bob: every route answers 404, as if it did not exist.

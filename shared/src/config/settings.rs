@@ -38,7 +38,7 @@ settings! {
     SSE_MAX_STREAMS_PER_CLIENT = Some("20"), "most open event streams per client address (429 past it)";
     SSE_MAX_LIFETIME_S = Some("3600"), "an event stream is closed after this long (the client reconnects)";
     AUTH_MODE = Some("required"), "required: every route but /health needs an API key; disabled: anyone who reaches the API may do everything (a local single-user setup)";
-    AUTH_CACHE_S = Some("2"), "how long a looked-up API key is reused before Postgres is asked again (a revoked key stops working within this)";
+    AUTH_CACHE_S = Some("2"), "how long a looked-up API key is reused before Postgres is asked again (a revoked key stops working within this plus 0.5 s; at most 4.5)";
     DOCS_PUBLIC = Some("false"), "serve /docs and /openapi.json without a key";
     CORS_ORIGINS = None, "comma-separated origins browsers may call the API from (unset: no cross-origin access)";
     METRICS_ADDR = None, "serve the api's /metrics without a key on this separate address, e.g. 127.0.0.1:9100 (unset: /metrics needs the admin scope)";

@@ -29,7 +29,8 @@ pub struct Sharing {
     request_body(content = Sharing, content_type = "application/json"),
     responses((status = 200, description = "the training job, with `shared` set", body = Job),
               (status = 400, description = "malformed id or JSON", body = crate::error::Problem),
-              (status = 404, description = "no such training job", body = crate::error::Problem),
+              (status = 404, description = "no such job", body = crate::error::Problem),
+              (status = 409, description = "the job is an analysis: only a training job has a model to share", body = crate::error::Problem),
               (status = 415, description = "not application/json", body = crate::error::Problem),
               (status = 422, description = "`shared` missing or not a boolean", body = crate::error::Problem),
               (status = 503, description = "the database is unavailable, or the request timed out", body = crate::error::Problem)))]
@@ -48,9 +49,19 @@ pub async fn share_model(
             format!("expected {{\"shared\": true|false}} ({e})"),
         )
     })?;
-    let job = shared::db::jobs::set_shared(&state.pool, id, sharing.shared)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("training job {id}")))?;
+    let Some(job) = shared::db::jobs::set_shared(&state.pool, id, sharing.shared).await? else {
+        // The job exists but trained nothing: say so, rather than pretend it is not there.
+        return Err(match shared::db::jobs::get(&state.pool, id).await? {
+            Some(job) => ApiError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "job {id} is an {} job; only a training job has a model to share",
+                    job.kind
+                ),
+            ),
+            None => ApiError::not_found(format!("job {id}")),
+        });
+    };
     tracing::info!(job.id = %id, shared = sharing.shared, by = ?principal.key_id, "model sharing changed");
     Ok(Json(job))
 }
