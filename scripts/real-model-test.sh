@@ -181,6 +181,8 @@ app_env+=(
   ANALYSIS_CONCURRENCY=1 WORKER_QUEUES=analysis WORKER_HEALTH_ADDR="$health"
   OLLAMA_FIRST_TOKEN_TIMEOUT_S="$first_token_s" OLLAMA_LOAD_TIMEOUT_S="$first_token_s"
   OLLAMA_STALL_TIMEOUT_S="$stall_s" OLLAMA_TIMEOUT_S="$call_cap_s" ANALYSIS_TIMEOUT_S="$job_bound_s"
+  # Offline: the symbols here have CSV files, and nothing may reach the internet.
+  MARKET_DATA_PROVIDERS=csv
 )
 wait_healthy() { # name, pid, command...
   local name="$1" pid="$2"; shift 2

@@ -49,6 +49,8 @@ export DATABASE_URL="$db_url" QUEUE_PREFIX="schemathesis-$$" RESULTS_DIR="$scrat
   DATA_DIR="$scratch/data" LOG_FORMAT=json
 # The document is public here (DOCS_PUBLIC), so schemathesis can read it; every call it makes
 # carries an admin key without quotas, and its `ignored_auth` check sends some without one.
+# Offline (MARKET_DATA_PROVIDERS=csv): nothing here may reach the internet.
+export MARKET_DATA_PROVIDERS=csv
 API_ADDR="127.0.0.1:$port" SSE_MAX_LIFETIME_S=2 DOCS_PUBLIC=true "$bins/api" >"$out/api.log" 2>&1 &
 pids+=($!)
 OLLAMA_URL="http://$(head -1 "$scratch/double.addr")" OLLAMA_PULL=false WORKER_QUEUES=analysis \

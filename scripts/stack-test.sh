@@ -166,6 +166,8 @@ app_env+=(
   API_ADDR="127.0.0.1:$api_port" RESULTS_DIR="$work/results" DATA_DIR="$work/data"
   # This run's own: an isolated queue namespace, and logs this script can read.
   QUEUE_PREFIX="$prefix" LOG_FORMAT=json
+  # Offline: the symbols here have CSV files, and nothing may reach the internet.
+  MARKET_DATA_PROVIDERS=csv
 )
 
 wait_healthy() { # name, pid, command...

@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
+use shared::{market::online::OnlineData, rate_limit::RateLimiter};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -12,7 +13,6 @@ use crate::{
     config::ApiConfig,
     events::EventHub,
     metrics::Metrics,
-    quota::rate::RateLimiter,
     routes, server,
     state::{App, AppState},
     submit::Submitter,
@@ -49,7 +49,12 @@ impl Application {
         let (redis, prefix) = producer.redis();
         let app = App {
             keys: KeyCache::new(config.auth.cache_ttl, config.auth.quotas),
-            rate: RateLimiter::new(redis, prefix),
+            rate: RateLimiter::new(redis.clone(), prefix),
+            online: OnlineData::new(
+                pool.clone(),
+                &config.common.market,
+                Some(RateLimiter::new(redis, prefix)),
+            ),
             config,
             pool,
             producer,

@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use shared::queue::Producer;
+use shared::{market::online::OnlineData, queue::Producer, rate_limit::RateLimiter};
 use sqlx::PgPool;
 
 use crate::{
-    auth::cache::KeyCache, config::ApiConfig, events::EventHub, metrics::Metrics,
-    quota::rate::RateLimiter, submit::Submitter,
+    auth::cache::KeyCache, config::ApiConfig, events::EventHub, metrics::Metrics, submit::Submitter,
 };
 
 #[derive(Clone)]
@@ -22,6 +21,8 @@ pub struct App {
     pub metrics: Metrics,
     pub keys: KeyCache,
     pub rate: RateLimiter,
+    /// Online market-data providers behind the cache, for `GET /market/{symbol}/bars?fetch=true`.
+    pub online: OnlineData,
 }
 
 impl std::ops::Deref for AppState {

@@ -12,6 +12,7 @@ pub mod job;
 pub mod market;
 pub mod metrics;
 pub mod queue;
+pub mod rate_limit;
 pub mod redact;
 pub mod shutdown;
 pub mod telemetry;

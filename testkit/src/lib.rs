@@ -4,6 +4,7 @@
 pub mod chaos_proxy;
 pub mod data;
 pub mod db;
+pub mod market_double;
 pub mod ollama_double;
 pub mod procs;
 pub mod redis_ns;

@@ -177,7 +177,7 @@ impl WorkerConfig {
                 },
                 url: env.parse(&OLLAMA_URL)?,
                 base_url: env.raw(&LLM_BASE_URL),
-                api_key: api_key(env)?,
+                api_key: shared::config::secret(env, &LLM_API_KEY, &LLM_API_KEY_FILE)?,
                 response_format: env.parse(&LLM_RESPONSE_FORMAT)?,
                 model: env.parse(&OLLAMA_MODEL)?,
                 pull: env.flag(&OLLAMA_PULL)?,
@@ -229,15 +229,6 @@ impl WorkerConfig {
             JobKind::Training => self.training_timeout,
         }
     }
-}
-
-/// `LLM_API_KEY_FILE`'s contents (trimmed), else `LLM_API_KEY`.
-fn api_key(env: &Env) -> Result<Option<String>, ConfigError> {
-    let Some(path) = env.raw(&LLM_API_KEY_FILE) else { return Ok(env.raw(&LLM_API_KEY)) };
-    let key = std::fs::read_to_string(&path).map_err(|e| {
-        ConfigError::invalid(&LLM_API_KEY_FILE, &path, &format!("a readable file ({e})"))
-    })?;
-    Ok(Some(key.trim().to_owned()).filter(|k| !k.is_empty()))
 }
 
 fn parse_queues(raw: &str) -> Result<Vec<JobKind>, ConfigError> {

@@ -34,9 +34,11 @@ pub struct SubmitJob(serde_json::Value);
         crate::routes::health::health,
         crate::routes::health::ready,
         jobs::share::share_model,
+        crate::routes::market::bars::get_bars,
+        crate::routes::market::symbols::list_symbols,
     ),
     components(schemas(SubmitJob, shared::job::Job, shared::job::JobSummary, shared::job::Progress, crate::error::Problem)),
-    tags((name = "jobs"), (name = "operations"))
+    tags((name = "jobs"), (name = "market"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -7,8 +7,6 @@
 //! --max-active-jobs 5`), `unlimited` included. Jobs are counted per owner: a second key of the
 //! same owner does not double what the owner may have running.
 
-pub mod rate;
-
 use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

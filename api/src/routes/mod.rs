@@ -3,6 +3,7 @@
 mod docs;
 pub(crate) mod health;
 pub mod jobs;
+pub mod market;
 mod security;
 
 use axum::{
@@ -30,6 +31,8 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}/events", get(jobs::events::job_events))
         .route("/jobs/{id}/artifacts", get(jobs::artifacts::list_artifacts))
         .route("/jobs/{id}/artifacts/{name}", get(jobs::artifacts::get_artifact))
+        .route("/market/symbols", get(market::symbols::list_symbols))
+        .route("/market/{symbol}/bars", get(market::bars::get_bars))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/metrics", get(crate::metrics::render_for_admin))

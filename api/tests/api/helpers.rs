@@ -36,6 +36,7 @@ pub fn config(db: &TestDb, redis: &RedisNamespace, results: PathBuf) -> ApiConfi
             queue_prefix: redis.prefix.clone(),
             max_attempts: 3,
             max_training_flops: 2e14,
+            market: shared::market::sources::MarketDataConfig::offline(),
         },
         addr: "127.0.0.1:0".parse().unwrap(),
         max_body_bytes: 1024 * 1024,

@@ -7,6 +7,7 @@ mod events;
 mod helpers;
 mod jobs;
 mod limits;
+mod market;
 mod operations;
 mod quotas;
 mod validation;

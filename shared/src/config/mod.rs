@@ -21,6 +21,8 @@ pub struct CommonConfig {
     pub max_attempts: i32,
     /// Compute budget of one training job, in FLOPs (checked at submission and by the worker).
     pub max_training_flops: f64,
+    /// Where bars come from: `MARKET_DATA_PROVIDERS` and each provider's settings.
+    pub market: crate::market::sources::MarketDataConfig,
 }
 
 impl CommonConfig {
@@ -51,6 +53,7 @@ impl CommonConfig {
             queue_prefix,
             max_attempts,
             max_training_flops,
+            market: crate::market::sources::MarketDataConfig::from_env(env)?,
         })
     }
 }
@@ -118,6 +121,7 @@ impl std::fmt::Debug for CommonConfig {
             .field("queue_prefix", &self.queue_prefix)
             .field("max_attempts", &self.max_attempts)
             .field("max_training_flops", &self.max_training_flops)
+            .field("market", &self.market)
             .finish()
     }
 }
@@ -125,6 +129,15 @@ impl std::fmt::Debug for CommonConfig {
 pub use crate::redact::redact_url;
 
 /// Reads a whole-seconds setting as a [`Duration`], rejecting zero.
+/// A secret: the contents (trimmed) of the file `file` names (a Docker secret), else the value
+/// of `value`; `None` when neither is set or the file is empty.
+pub fn secret(env: &Env, value: &Setting, file: &Setting) -> Result<Option<String>, ConfigError> {
+    let Some(path) = env.raw(file) else { return Ok(env.raw(value)) };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| ConfigError::invalid(file, &path, &format!("a readable file ({e})")))?;
+    Ok(Some(text.trim().to_owned()).filter(|k| !k.is_empty()))
+}
+
 pub fn seconds(env: &Env, setting: &Setting) -> Result<Duration, ConfigError> {
     let secs: u64 = env.parse(setting)?;
     if secs == 0 {

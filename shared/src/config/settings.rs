@@ -24,6 +24,17 @@ settings! {
     RUST_LOG = Some("info"), "log filter (tracing EnvFilter syntax)";
     RESULTS_DIR = Some("/results"), "directory holding RESULTS_DIR/<job id>/ artifacts";
     DATA_DIR = Some("/data"), "directory of market data CSV files";
+    MARKET_DATA_PROVIDERS = Some("csv,yahoo,binance,alphavantage"), "where bars come from, in order (the first that has the symbol wins): csv (DATA_DIR/<SYMBOL>.csv), yahoo, binance, alphavantage (only with a key); csv alone is offline";
+    MARKET_DATA_MAX_AGE_S = Some("900"), "a cached series fetched less than this long ago is not asked for again";
+    MARKET_DATA_TIMEOUT_S = Some("20"), "longest one request to a market-data provider may take";
+    YAHOO_URL = Some("https://query2.finance.yahoo.com"), "Yahoo Finance chart API base URL";
+    YAHOO_REQUESTS_PER_MINUTE = Some("30"), "requests to Yahoo per minute, all workers together";
+    BINANCE_URL = Some("https://data-api.binance.vision"), "Binance public market data base URL";
+    BINANCE_REQUESTS_PER_MINUTE = Some("300"), "requests to Binance per minute, all workers together (each costs 2 of its 6000 weight a minute)";
+    ALPHAVANTAGE_URL = Some("https://www.alphavantage.co"), "Alpha Vantage base URL";
+    ALPHAVANTAGE_API_KEY = None, "Alpha Vantage key (prefer ALPHAVANTAGE_API_KEY_FILE); without one the provider is skipped; never logged";
+    ALPHAVANTAGE_API_KEY_FILE = None, "a file holding the Alpha Vantage key (a Docker secret)";
+    ALPHAVANTAGE_REQUESTS_PER_MINUTE = Some("5"), "requests to Alpha Vantage per minute, all workers together (its free tier: 25 a day, about 1 a second)";
     QUEUE_MAX_BACKLOG = Some("2000"), "most jobs waiting in Redis per queue; the rest wait in Postgres";
     MAX_TRAINING_FLOPS = Some("2e14"), "compute one training job may ask for (6 x parameters x windows_batch_size x max_steps); larger requests get 422";
     // api

@@ -5,6 +5,7 @@
 
 pub mod claims;
 pub mod jobs;
+pub mod market;
 pub mod quota;
 pub mod sweeps;
 

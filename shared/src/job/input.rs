@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::{AnalysisDate, JobKind, ModelName, Symbol};
 use crate::field_error::FieldError;
-use crate::market::DataSource;
+use crate::market::{DataSource, Interval};
 
 pub(crate) mod cost;
 mod schema;
@@ -84,6 +84,9 @@ pub struct MarketInput {
     pub model: Option<ModelName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<DataSource>,
+    /// The bars fetched from a provider when there is no `data`: `1d` (default) or `1h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Interval>,
     /// The training job whose model forecasts for this analysis (the caller must be allowed to
     /// read it); unset: the newest usable model of the owner's, or a shared one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,6 +141,7 @@ fn parse_analysis(
             question: None,
             model: None,
             data: None,
+            interval: None,
             forecast_model: None,
         }));
     }
@@ -149,6 +153,7 @@ fn parse_analysis(
             question: f.optional_text("question", MAX_QUESTION_CHARS)?,
             model: f.optional_parsed("model", ModelName::parse)?,
             data: f.optional_data_source("data")?,
+            interval: f.optional_parsed("interval", parse_interval)?,
             forecast_model: f.optional_parsed("forecast_model", |raw| {
                 uuid::Uuid::parse_str(raw)
                     .map_err(|_| format!("{raw:?} is not a job id (the training job's UUID)"))
@@ -168,6 +173,12 @@ fn parse_analysis(
     };
     f.deny_unknown()?;
     Ok(parsed)
+}
+
+/// `1d` or `1h` (shared with the training parser).
+pub(crate) fn parse_interval(raw: &str) -> Result<Interval, String> {
+    Interval::parse(raw)
+        .ok_or_else(|| format!("{raw:?} is not an interval: expected \"1d\" or \"1h\""))
 }
 
 /// Parses and checks `input.data` (shared with the training parser). Inline bars are read

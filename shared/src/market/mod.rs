@@ -11,16 +11,23 @@ mod bar_time;
 mod csv_reader;
 mod cutoff;
 mod error;
+mod interval;
 mod load;
+pub mod online;
+pub mod providers;
 mod source;
+pub mod sources;
+mod symbols;
 
 pub use bar::Bar;
 pub use bar_time::{BarTime, ParseBarTimeError};
 pub use csv_reader::{ReadLimits, read_csv, read_csv_from, read_csv_limited};
 pub use cutoff::Cutoff;
 pub use error::MarketDataError;
+pub use interval::Interval;
 pub use load::{bars_up_to, load_bars};
 pub use source::{DataSource, MAX_INLINE_BARS};
+pub use symbols::Instrument;
 
 #[cfg(test)]
 mod tests;

@@ -149,6 +149,8 @@ impl<'e> Stack<'e> {
             .env("QUEUE_PREFIX", &self.prefix)
             .env("RESULTS_DIR", self.dir.join("results"))
             .env("DATA_DIR", self.dir.join("data"))
+            // Offline: no test reaches the internet (a run may set providers of its own).
+            .env("MARKET_DATA_PROVIDERS", "csv")
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())

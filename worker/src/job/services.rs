@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use shared::{market::online::OnlineData, rate_limit::RateLimiter};
 use sqlx::PgPool;
 use tokio::sync::Semaphore;
 
@@ -18,11 +19,20 @@ pub struct Services {
     /// Whether the default model is there, being pulled, or missing (and why).
     pub model_status: ModelStatus,
     pub pool: PgPool,
+    /// Online market-data providers, behind the Postgres cache.
+    pub online: OnlineData,
 }
 
 impl Services {
-    pub fn new(config: WorkerConfig, llm: LlmClient, pool: PgPool) -> Self {
+    /// `limiter` paces requests to market-data providers across workers (`None`: unpaced).
+    pub fn new(
+        config: WorkerConfig,
+        llm: LlmClient,
+        pool: PgPool,
+        limiter: Option<RateLimiter>,
+    ) -> Self {
         let llm_slots = Arc::new(Semaphore::new(config.llm.concurrency));
-        Self { config, llm, llm_slots, model_status: ModelStatus::default(), pool }
+        let online = OnlineData::new(pool.clone(), &config.common.market, limiter);
+        Self { config, llm, llm_slots, model_status: ModelStatus::default(), pool, online }
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use shared::{
     indicators::{self, IndicatorSnapshot},
     job::MarketInput,
-    market::{self, Bar, Cutoff},
+    market::{self, Bar, Cutoff, online::Until},
 };
 
 use super::{
@@ -29,7 +29,20 @@ pub async fn run(
     let model = input.model.as_ref().map_or(services.config.llm.model.as_str(), |m| m.as_str());
 
     ctx.step(5.0, "loading_data", format!("loading bars for {symbol} up to {date}"))?;
-    let bars = load_bars(services, ctx, input.data.as_ref(), symbol).await?;
+    let until = match date {
+        Cutoff::Day(day) => Until::Day(day),
+        Cutoff::Instant(at) => Until::Instant(at),
+    };
+    let loaded = load_bars(
+        services,
+        ctx,
+        input.data.as_ref(),
+        symbol,
+        input.interval.unwrap_or_default(),
+        until,
+    )
+    .await?;
+    let bars = loaded.bars;
     let history = market::bars_up_to(&bars, date);
     let Some(last) = history.last() else {
         let first = bars.first().map_or("none".to_owned(), |b| b.time.to_string());
@@ -117,6 +130,7 @@ pub async fn run(
         "date": date.to_string(),
         "as_of": last.time,
         "bars_used": history.len(),
+        "data_source": loaded.origin,
         "decision": decision["decision"],
         "confidence": decision["confidence"],
         "rationale": decision["rationale"],

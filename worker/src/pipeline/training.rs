@@ -7,7 +7,7 @@ use forecast::{ForecastError, NHitsConfig, Recipe, ScalerKind, StepProgress, Tra
 use serde_json::{Value, json};
 use shared::{
     job::{Progress, TrainingInput},
-    market::Bar,
+    market::{Bar, online::Until},
 };
 
 use super::data::load_bars;
@@ -20,7 +20,17 @@ pub async fn run(
 ) -> Result<JobOutput, JobError> {
     check_budget(services, input)?;
     ctx.step(2.0, "loading_data", format!("loading bars for {}", input.symbol.as_str()))?;
-    let bars = load_bars(services, ctx, input.data.as_ref(), input.symbol.as_str()).await?;
+    let until = Until::Instant(chrono::Utc::now());
+    let loaded = load_bars(
+        services,
+        ctx,
+        input.data.as_ref(),
+        input.symbol.as_str(),
+        input.interval.unwrap_or_default(),
+        until,
+    )
+    .await?;
+    let (bars, origin) = (loaded.bars, loaded.origin);
     let series: Vec<f64> = bars.iter().map(|b| b.close).collect();
     let config = config(input);
     forecast::check_training_input(&series, &config)
@@ -63,7 +73,8 @@ pub async fn run(
         }
     };
 
-    let result = result(ctx, input, &bars, &trained.report);
+    let mut result = result(ctx, input, &bars, &trained.report);
+    result["data_source"] = json!(origin);
     let files = vec![
         Artifact::file("model.safetensors", weights),
         Artifact::new("model.json", trained.card),

@@ -81,10 +81,12 @@ impl WorkerApp {
             .iter()
             .map(|k| (*k, Arc::new(Semaphore::new(config.concurrency(*k)))))
             .collect();
+        let (redis, prefix) = producer.redis();
+        let limiter = shared::rate_limit::RateLimiter::new(redis, prefix);
         let batcher = Batcher::start(pool.clone(), config.name.clone(), config.lease);
         let rt = Runtime {
             batcher,
-            services: Services::new(config, llm, pool),
+            services: Services::new(config, llm, pool, Some(limiter)),
             producer,
             inflight: Inflight::default(),
             metrics: shared::metrics::install(),

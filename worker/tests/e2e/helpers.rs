@@ -43,6 +43,7 @@ pub fn common(db: &TestDb, redis: &RedisNamespace) -> CommonConfig {
         queue_prefix: redis.prefix.clone(),
         max_attempts: 3,
         max_training_flops: 2e14,
+        market: shared::market::sources::MarketDataConfig::offline(),
     }
 }
 

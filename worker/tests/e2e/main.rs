@@ -5,6 +5,7 @@ mod analysis;
 mod faults;
 mod helpers;
 mod limits;
+mod market_data;
 mod model;
 mod ownership;
 mod queue;

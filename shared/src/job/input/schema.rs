@@ -119,6 +119,7 @@ fn market_input() -> Value {
             "question": optional(text(MAX_QUESTION_CHARS, "a question for the analysts")),
             "model": optional(model_name()),
             "data": optional_object(data_source()),
+            "interval": interval(),
             "forecast_model": optional(json!({"type": "string", "format": "uuid",
                 "description": "id of a succeeded training job on this symbol whose model forecasts for the analysis"})),
         },
@@ -128,6 +129,10 @@ fn market_input() -> Value {
 /// A `oneOf` that may also be `null` (the parser treats `null` as "not given").
 fn optional_object(schema: Value) -> Value {
     json!({"anyOf": [schema, {"type": "null"}]})
+}
+
+fn interval() -> Value {
+    json!({"enum": ["1d", "1h", null], "description": "without `data`: the bars fetched from a provider, daily (default) or hourly"})
 }
 
 fn short_form() -> Value {
@@ -174,6 +179,7 @@ fn training_input() -> Value {
             "scaler": {"enum": [SCALERS[0], SCALERS[1], null]},
             "recipe": {"enum": [RECIPES[0], RECIPES[1], null]},
             "data": optional_object(data_source()),
+            "interval": interval(),
         },
     })
 }

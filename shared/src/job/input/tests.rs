@@ -159,3 +159,20 @@ fn a_nul_character_is_refused_before_anything_reaches_postgres() {
     let question = json!({"kind": "analysis", "input": {"task": "market", "symbol": "GOOG", "date": "2010-06-01", "question": "why\u{0}"}});
     assert_eq!(field_of(question), "input.question");
 }
+
+#[test]
+fn an_interval_is_1d_or_1h_and_read_back_as_given() {
+    for kind_input in [
+        json!({"kind": "analysis", "input": {"task": "market", "symbol": "BTCUSD", "date": "2024-05-10", "interval": "1h"}}),
+        json!({"kind": "training", "input": {"symbol": "BTCUSD", "model": "nhits", "horizon": 5, "interval": "1h"}}),
+    ] {
+        let spec = parse_submission(&kind_input, now()).unwrap();
+        let stored = spec.to_input_json();
+        assert_eq!(stored["interval"], "1h");
+        assert_eq!(JobSpec::from_stored(spec.kind(), &stored).unwrap(), spec);
+    }
+    let bad = json!({"kind": "analysis", "input": {"task": "market", "symbol": "BTCUSD", "date": "2024-05-10", "interval": "5m"}});
+    assert_eq!(field_of(bad), "input.interval");
+    let daily = json!({"kind": "analysis", "input": {"task": "market", "symbol": "GOOG", "date": "2010-06-01"}});
+    assert!(parse_submission(&daily, now()).unwrap().to_input_json().get("interval").is_none());
+}

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::walk::Fields;
 use crate::field_error::FieldError;
 use crate::job::Symbol;
-use crate::market::DataSource;
+use crate::market::{DataSource, Interval};
 
 pub const MAX_HORIZON: u64 = 720;
 pub const MAX_INPUT_SIZE: u64 = 5_000;
@@ -44,6 +44,9 @@ pub struct TrainingInput {
     pub recipe: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<DataSource>,
+    /// The bars fetched from a provider when there is no `data`: `1d` (default) or `1h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Interval>,
 }
 
 impl TrainingInput {
@@ -77,6 +80,7 @@ impl TrainingInput {
             scaler: f.optional_parsed("scaler", |s| one_of(s, SCALERS))?,
             recipe: f.optional_parsed("recipe", |s| one_of(s, RECIPES))?,
             data: f.optional_data_source("data")?,
+            interval: f.optional_parsed("interval", super::parse_interval)?,
         };
         f.deny_unknown()?;
         if let Some(DataSource::Inline { bars }) = &input.data {

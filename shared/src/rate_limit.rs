@@ -1,8 +1,9 @@
-//! Submissions per minute: a token bucket per key, in Redis, so that every api replica draws
-//! from the same bucket. The bucket holds a minute's worth (bursts up to the limit) and refills
-//! continuously. The script reads Redis's own clock, so replicas' clocks do not matter.
+//! So many per minute: a token bucket per name, in Redis, so that every process draws from the
+//! same bucket (the api's submissions per key, the workers' requests per market-data
+//! provider). The bucket holds a minute's worth (bursts up to the limit) and refills
+//! continuously. The script reads Redis's own clock, so machines' clocks do not matter.
 //!
-//! When Redis cannot be reached the request is let through (and counted in
+//! When Redis cannot be reached the draw is let through (and counted in
 //! `tradeforge_rate_limit_unavailable_total`): jobs are accepted into Postgres while Redis is
 //! down, and refusing every submission then would turn a Redis outage into an API outage.
 
@@ -59,11 +60,11 @@ impl RateLimiter {
         Self { conn, prefix: prefix.to_owned() }
     }
 
-    /// Takes one token from `key_id`'s bucket of `per_minute`. `None` when Redis did not answer.
-    pub async fn draw(&self, key_id: &str, per_minute: u32) -> Option<Draw> {
+    /// Takes one token from `name`'s bucket of `per_minute`. `None` when Redis did not answer.
+    pub async fn draw(&self, name: &str, per_minute: u32) -> Option<Draw> {
         let mut conn = self.conn.clone();
         let answer: Result<(i64, i64, i64, i64), _> = BUCKET
-            .key(format!("{}:ratelimit:{key_id}", self.prefix))
+            .key(format!("{}:ratelimit:{name}", self.prefix))
             .arg(per_minute)
             .invoke_async(&mut conn)
             .await;
@@ -77,7 +78,7 @@ impl RateLimiter {
             }),
             Err(e) => {
                 metrics::counter!("tradeforge_rate_limit_unavailable_total").increment(1);
-                tracing::warn!(error.message = %e, key.id = key_id, "rate limit not checked: Redis did not answer");
+                tracing::warn!(error.message = %e, bucket = name, "rate limit not checked: Redis did not answer");
                 None
             }
         }
