@@ -11,7 +11,7 @@ use serde::Serialize;
 use shared::{
     db::market as store,
     market::{
-        Bar, BarTime, Instrument, Interval,
+        Bar, Instrument, Interval,
         online::{OnlineError, Origin, Until},
         providers::ProviderError,
         sources::Source,
@@ -50,10 +50,10 @@ struct Query {
 /// A symbol's bars from the market-data cache (`fetch=true`: fetching what it lacks first).
 #[utoipa::path(get, path = "/market/{symbol}/bars", tag = "market",
     params(
-        ("symbol" = String, Path, description = "as users type it: NVDA, BRK.B, ^GSPC, EURUSD, BTCUSD", max_length = 20),
+        ("symbol" = String, Path, description = "as users type it: NVDA, BRK.B, ^GSPC, EURUSD, BTCUSD", pattern = r"^(\^[A-Za-z0-9]{1,19}|[A-Za-z0-9][A-Za-z0-9.\-]{0,19})$"),
         ("interval" = Option<String>, Query, description = "1d (default) or 1h", pattern = "^(1d|1h)$"),
-        ("from" = Option<String>, Query, description = "first day (YYYY-MM-DD) or instant (RFC 3339) to return"),
-        ("to" = Option<String>, Query, description = "last day or instant to return"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "first day to return (YYYY-MM-DD)"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "last day to return (YYYY-MM-DD), its every bar included"),
         ("fetch" = Option<bool>, Query, description = "fetch what the cache lacks up to `to` (or now) first; needs the submit scope"),
         ("limit" = Option<i64>, Query, description = "bars at most, default 5000", minimum = 1, maximum = 50000)),
     responses((status = 200, description = "the bars, oldest first, and where they came from", body = MarketBars),
@@ -161,21 +161,15 @@ fn parse(params: &[(String, String)]) -> Result<Query, ApiError> {
                 query.interval = Interval::parse(value)
                     .ok_or_else(|| bad(name, format!("{value:?} is not 1d or 1h")))?;
             }
-            "from" => {
-                query.from = Some(instant(value, false).ok_or_else(|| {
-                    bad(
-                        name,
-                        format!("{value:?} is not a date (YYYY-MM-DD) or an RFC 3339 instant"),
-                    )
-                })?)
-            }
-            "to" => {
-                query.to = Some(instant(value, true).ok_or_else(|| {
-                    bad(
-                        name,
-                        format!("{value:?} is not a date (YYYY-MM-DD) or an RFC 3339 instant"),
-                    )
-                })?)
+            "from" | "to" => {
+                let day: NaiveDate = value
+                    .parse()
+                    .map_err(|_| bad(name, format!("{value:?} is not a date (YYYY-MM-DD)")))?;
+                if name == "to" {
+                    query.to = day.and_hms_opt(23, 59, 59);
+                } else {
+                    query.from = day.and_hms_opt(0, 0, 0);
+                }
             }
             "fetch" => {
                 query.fetch = match value.as_str() {
@@ -198,25 +192,5 @@ fn parse(params: &[(String, String)]) -> Result<Query, ApiError> {
             }
         }
     }
-    if let (Some(from), Some(to)) = (query.from, query.to)
-        && from > to
-    {
-        return Err(bad("from", "must not be after `to`".into()));
-    }
     Ok(query)
-}
-
-/// A day (its start, or with `end` its last second) or an instant, as naive UTC.
-fn instant(text: &str, end: bool) -> Option<NaiveDateTime> {
-    if let Ok(day) = text.parse::<NaiveDate>() {
-        return day.and_hms_opt(
-            if end { 23 } else { 0 },
-            if end { 59 } else { 0 },
-            if end { 59 } else { 0 },
-        );
-    }
-    match text.parse::<BarTime>().ok()? {
-        BarTime::DateTime(t) => Some(t),
-        BarTime::Date(_) => None,
-    }
 }
