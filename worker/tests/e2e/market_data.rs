@@ -279,3 +279,87 @@ async fn hourly_bars_are_asked_for_with_input_interval() {
     let asked = &double.requests()[0].query;
     assert!(asked.contains("interval=1h"), "{asked}");
 }
+
+#[tokio::test]
+async fn a_training_job_trains_on_fetched_bars() {
+    let double = MarketDouble::start().await;
+    let stack = stack_with(&double, "csv,yahoo", 1).await;
+    let body = serde_json::json!({"kind": "training", "input": {"symbol": "NVDA", "model": "nhits",
+        "horizon": 5, "input_size": 20, "max_steps": 10, "mlp_width": 32, "windows_batch_size": 64, "seed": 1}});
+    let (done, seen) = run(&stack, &body).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(
+        seen.iter().any(|(_, stage)| stage == "fetching_market_data" || stage == "training"),
+        "{seen:?}"
+    );
+    let result = &done["result"];
+    assert_eq!(result["data_source"]["provider"], "yahoo");
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let last =
+        result["data_range"]["to_date"].as_str().unwrap().parse::<chrono::NaiveDate>().unwrap();
+    assert!(yesterday - last < chrono::Duration::days(4), "trained up to the latest bar: {last}");
+    assert_eq!(double.requests_for("yahoo", "NVDA"), 1);
+}
+
+#[tokio::test]
+async fn a_provider_that_does_not_answer_in_time_is_asked_again() {
+    let double = MarketDouble::start().await;
+    let mut stack = stack_without_workers().await;
+    let mut config = providers(&double, "yahoo");
+    config.policy.timeout = Duration::from_millis(500);
+    stack.start_worker_with("w", move |c| c.common.market = config).await;
+    double.fail_next("yahoo", [Fault::Slow(Duration::from_secs(2))]);
+    let (done, _) = run(&stack, &market_body("NVDA")).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(
+        double.requests_for("yahoo", "NVDA"),
+        2,
+        "the timed-out request, then one that answered"
+    );
+}
+
+#[tokio::test]
+async fn a_limit_longer_than_a_worker_waits_fails_the_attempt_and_the_job_is_retried() {
+    let double = MarketDouble::start().await;
+    let mut stack = stack_without_workers().await;
+    let mut config = providers(&double, "alphavantage");
+    // Alpha Vantage's limit notes carry no Retry-After: a minute is assumed, more than this.
+    config.policy.max_wait = Duration::from_secs(1);
+    stack.start_worker_with("w", move |c| c.common.market = config).await;
+    double.fail_next("alphavantage", [Fault::RateLimited { retry_after_s: 0 }]);
+    let recent = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive().to_string();
+    let (done, _) = run(&stack, &market("IBM", &recent)).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(
+        done["attempts"], 2,
+        "the first attempt gave up on the limit; the retry got the bars"
+    );
+    assert_eq!(double.requests_for("alphavantage", "IBM"), 2);
+}
+
+#[tokio::test]
+async fn requests_per_provider_are_paced_across_workers() {
+    use shared::market::{online::ProviderPace, providers::Pace};
+    let redis = testkit::RedisNamespace::new();
+    let conn = shared::queue::connect_with_retry(&redis.url, Duration::from_secs(5)).await.unwrap();
+    let limiter = || Some(shared::rate_limit::RateLimiter::new(conn.clone(), &redis.prefix));
+    let per_minute = std::collections::HashMap::from([("yahoo", 2)]);
+    // Two workers' pacers, one bucket: the third request in a minute has to wait ~30 s.
+    let (a, b) = (
+        ProviderPace::new(limiter(), per_minute.clone()),
+        ProviderPace::new(limiter(), per_minute),
+    );
+    assert_eq!(a.request("yahoo").await, Ok(()));
+    assert_eq!(b.request("yahoo").await, Ok(()));
+    let wait = a.request("yahoo").await.unwrap_err();
+    assert!((Duration::from_secs(25)..=Duration::from_secs(31)).contains(&wait), "{wait:?}");
+    assert_eq!(
+        a.request("binance").await,
+        Ok(()),
+        "another provider, another bucket (unpaced here)"
+    );
+}
+
+fn market_body(symbol: &str) -> Value {
+    market(symbol, "2024-05-10")
+}

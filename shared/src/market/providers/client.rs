@@ -155,6 +155,15 @@ async fn with_retries(
             Ok(reply) => provider.parse(request, &reply),
             Err(e) => Err(e),
         };
+        let result = match &outcome {
+            Ok(_) => "ok",
+            Err(ProviderError::Transient { .. }) => "transient",
+            Err(ProviderError::UnknownSymbol { .. }) => "unknown_symbol",
+            Err(ProviderError::Refused { .. }) => "refused",
+            Err(ProviderError::Malformed { .. }) => "malformed",
+        };
+        metrics::counter!("tradeforge_market_data_requests_total", "provider" => name, "result" => result)
+            .increment(1);
         let error = match outcome {
             Ok(bars) => return Ok(bars),
             Err(e) if !e.is_transient() || attempt >= policy.attempts => return Err(e),
