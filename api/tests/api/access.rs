@@ -133,17 +133,19 @@ async fn a_revoked_key_stops_working_within_five_seconds_and_an_expired_one_says
 /// request in flight at that moment).
 #[tokio::test]
 async fn an_expired_cache_entry_is_refreshed_by_one_request() {
-    let api = spawn_api_with(|c| c.auth.cache_ttl = Duration::from_millis(300)).await;
+    let api = spawn_api_with(|c| c.auth.cache_ttl = Duration::from_secs(2)).await;
     let alice = api.client_for("alice", "read").await;
     let get = || alice.get(format!("{}/jobs?limit=1", api.base)).send();
     assert_eq!(get().await.unwrap().status(), 200);
-    let first = api.state.keys.lookups();
-    for round in 1..=3 {
-        tokio::time::sleep(Duration::from_millis(350)).await;
+    for round in 1..=2 {
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        let before = api.state.keys.lookups();
         let answers = futures::future::join_all((0..64).map(|_| get())).await;
         assert!(answers.iter().all(|r| r.as_ref().unwrap().status() == 200));
-        let lookups = api.state.keys.lookups() - first;
-        assert_eq!(lookups, round, "64 requests after expiry {round}: {lookups} lookups in all");
+        let lookups = api.state.keys.lookups() - before;
+        // One, or two if the first refresh outlived the lookup timeout on a loaded machine;
+        // before, every request in flight made its own.
+        assert!((1..=2).contains(&lookups), "64 requests after expiry {round}: {lookups} lookups");
     }
 }
 
