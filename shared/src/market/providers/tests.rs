@@ -286,3 +286,11 @@ fn alpha_vantage_serves_no_indices_and_no_hourly_bars() {
     let req = request(&aapl(), Interval::Hour, "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z");
     assert_eq!(alpha().url(&req), None);
 }
+
+#[test]
+fn yahoo_hourly_bars_keep_their_utc_instant() {
+    let req = request(&aapl(), Interval::Hour, "2020-01-01T00:00:00Z", "2020-01-07T00:00:00Z");
+    let bars = Yahoo::parse(&req, &reply(200, YAHOO_AAPL)).unwrap();
+    assert_eq!(bars[0].time.to_string(), "2020-01-02T14:30:00");
+    assert_eq!(bars.len(), 2, "the null row is no bar");
+}
