@@ -144,19 +144,13 @@ pub async fn store(conn: &mut PgConnection, fetched: &Fetched<'_>) -> Result<Ser
     .bind(column(|b| b.volume))
     .execute(&mut *conn)
     .await?;
-    let sql = format!(
-        "UPDATE market_series s SET bars = b.n, first_bar = b.first, last_bar = b.last
+    // The row's own columns are `Series`'s fields: `s.*` is what `SERIES_COLUMNS` names.
+    let sql = "UPDATE market_series s SET bars = b.n, first_bar = b.first, last_bar = b.last
          FROM (SELECT count(*)::int AS n, min(time) AS first, max(time) AS last FROM market_bars
                WHERE provider = $1 AND symbol = $2 AND interval = $3) b
          WHERE s.provider = $1 AND s.symbol = $2 AND s.interval = $3
-         RETURNING {}",
-        SERIES_COLUMNS
-            .split(", ")
-            .map(|c| format!("s.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    sqlx::query_as(&sql)
+         RETURNING s.*";
+    sqlx::query_as(sql)
         .bind(fetched.provider)
         .bind(fetched.symbol)
         .bind(fetched.interval.as_str())

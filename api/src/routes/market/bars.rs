@@ -13,7 +13,6 @@ use shared::{
     market::{
         Bar, Instrument, Interval,
         online::{OnlineError, Origin, Until},
-        providers::ProviderError,
         sources::Source,
     },
 };
@@ -129,9 +128,7 @@ async fn fetch(state: &AppState, instrument: &Instrument, query: &Query) -> Resu
                     cause: e.to_string(),
                 });
             }
-            Err(OnlineError::Provider(e @ ProviderError::Malformed { .. })) => {
-                return Err(ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()));
-            }
+            // Malformed replies; refusals other than "unknown" were turned into `None` above.
             Err(OnlineError::Provider(e)) => {
                 return Err(ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()));
             }
