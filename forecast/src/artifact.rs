@@ -8,14 +8,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::TrainedModel;
 use crate::network::{Architecture, DeviceNet, HostParams};
-use crate::protocol::Forecaster;
+use crate::protocol::{Conformal, Forecaster};
 use crate::train::EvaluationSummary;
 use crate::{ForecastError, NHitsConfig, ScalerKind};
 
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const CARD_FILE: &str = "model.json";
 const FORMAT: &str = "tradeforge.nhits";
-const FORMAT_VERSION: u32 = 1;
+/// 2: seasonal baselines, calendar inputs, intervals. Version 1 cards still load (their new
+/// fields take their defaults: no seasons, no calendar inputs, no intervals).
+const FORMAT_VERSION: u32 = 2;
 
 /// `model.json`: what the weights are and how to use them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,10 +31,20 @@ pub struct ModelCard {
     pub seed: u64,
     pub hyper_parameters: NHitsConfig,
     pub served_by: Forecaster,
+    /// The holdout summary; a version-1 card's older summary is dropped, not misread.
+    #[serde(default, deserialize_with = "lenient")]
     pub evaluation: Option<EvaluationSummary>,
+    /// The served forecaster's interval half-widths per horizon step.
+    #[serde(default)]
+    pub intervals: Option<Conformal>,
     pub weights: String,
     /// Whatever the caller attached (symbol, data range, job id...).
     pub metadata: serde_json::Value,
+}
+
+fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<EvaluationSummary>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 impl TrainedModel {
@@ -49,6 +61,7 @@ impl TrainedModel {
             hyper_parameters: self.config.clone(),
             served_by: self.served_by,
             evaluation: self.evaluation.clone(),
+            intervals: self.intervals.clone(),
             weights: WEIGHTS_FILE.into(),
             metadata,
         }
@@ -81,7 +94,7 @@ impl TrainedModel {
         let bytes = std::fs::read(&card_path).map_err(|e| ForecastError::io(&card_path, e))?;
         let card: ModelCard = serde_json::from_slice(&bytes)?;
         let bad = |reason: String| ForecastError::InvalidArtifact { path: dir.into(), reason };
-        if card.format != FORMAT || card.format_version != FORMAT_VERSION {
+        if card.format != FORMAT || !(1..=FORMAT_VERSION).contains(&card.format_version) {
             return Err(bad(format!(
                 "unsupported format {} v{}",
                 card.format, card.format_version
@@ -114,6 +127,7 @@ impl TrainedModel {
             card.hyper_parameters.clone(),
             card.served_by,
             card.evaluation.clone(),
+            card.intervals.clone(),
         );
         Ok((model, card))
     }

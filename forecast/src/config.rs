@@ -10,6 +10,10 @@ pub const MAX_HORIZON: usize = 720;
 pub const MAX_INPUT_SIZE: usize = 5_000;
 /// Largest number of optimiser steps accepted.
 pub const MAX_STEPS: usize = 10_000;
+/// Most season lengths (seasonal naive baselines) per run.
+pub const MAX_SEASONS: usize = 4;
+/// Most validation folds.
+pub const MAX_VAL_WINDOWS: usize = 50;
 
 /// Per-window scaling of input and target (NeuralForecast's `scaler_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -26,8 +30,9 @@ pub enum ScalerKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Recipe {
-    /// Hold out the last 10% of the training region, keep the best weights, and serve
-    /// whichever of N-HiTS, naive and drift wins on that validation tail.
+    /// Choose the weights and the served forecaster on validation folds spread over the last
+    /// fifth of the training region (N-HiTS against naive, drift and seasonal naive), refit
+    /// on the whole training region, and calibrate prediction intervals.
     #[default]
     Honest,
     /// NeuralForecast exactly: no validation, no early stopping, N-HiTS always served.
@@ -68,6 +73,17 @@ pub struct NHitsConfig {
     /// Stop after this many validation checks without improvement (`None`: never stop early,
     /// still keep the best weights).
     pub early_stop_patience_steps: Option<usize>,
+    /// Season lengths in bars; each gets a seasonal naive baseline (honest recipe).
+    pub seasons: Vec<usize>,
+    /// Feed the forecast bars' calendar (time of day, day of week) as known-future inputs;
+    /// needs the bars' times.
+    pub exog: bool,
+    /// After choosing the number of steps on the folds, train again on the whole training
+    /// region for that many steps (honest recipe). `false` serves the weights fitted before
+    /// the folds, as before refit existed.
+    pub refit: bool,
+    /// Validation folds (at most; at least `MIN_FOLDS` must fit).
+    pub val_windows: usize,
 }
 
 impl Default for NHitsConfig {
@@ -94,6 +110,10 @@ impl NHitsConfig {
             recipe: Recipe::Honest,
             val_check_steps: 100,
             early_stop_patience_steps: None,
+            seasons: Vec::new(),
+            exog: false,
+            refit: true,
+            val_windows: 10,
         }
     }
 
@@ -146,6 +166,11 @@ impl NHitsConfig {
         if let Some(p) = self.early_stop_patience_steps {
             in_range("early_stop_patience_steps", p, 1, MAX_STEPS)?;
         }
+        in_range("seasons", self.seasons.len(), 0, MAX_SEASONS)?;
+        for &m in &self.seasons {
+            in_range("seasons", m, 2, MAX_INPUT_SIZE)?;
+        }
+        in_range("val_windows", self.val_windows, crate::protocol::MIN_FOLDS, MAX_VAL_WINDOWS)?;
         Ok(())
     }
 
@@ -190,6 +215,10 @@ struct ConfigInput {
     val_check_steps: Option<usize>,
     #[serde(default, deserialize_with = "explicit_option")]
     early_stop_patience_steps: Option<Option<usize>>,
+    seasons: Option<Vec<usize>>,
+    exog: Option<bool>,
+    refit: Option<bool>,
+    val_windows: Option<usize>,
 }
 
 /// Tells a missing field (keep the default) from an explicit `null` (turn it off).
@@ -218,6 +247,10 @@ impl From<ConfigInput> for NHitsConfig {
             early_stop_patience_steps: i
                 .early_stop_patience_steps
                 .unwrap_or(d.early_stop_patience_steps),
+            seasons: i.seasons.unwrap_or_default(),
+            exog: i.exog.unwrap_or(d.exog),
+            refit: i.refit.unwrap_or(d.refit),
+            val_windows: i.val_windows.unwrap_or(d.val_windows),
             ..d
         }
     }

@@ -8,9 +8,12 @@ pub struct StepProgress {
     /// 1-based: `step` of `max_steps` are done.
     pub step: usize,
     pub max_steps: usize,
+    /// This step belongs to the refit on the whole training region, which follows the run
+    /// that chose the number of steps (honest recipe with `refit`).
+    pub refit: bool,
     /// Masked MAE of this step's batch, in scaled space (NeuralForecast's training loss).
     pub train_loss: f64,
-    /// Validation MASE (price-space MAE on the validation tail over the MASE scale), on the
+    /// Validation MASE (price-space MAE on the validation folds over the MASE scale), on the
     /// steps where it is computed (honest recipe, every `val_check_steps` and the last step).
     pub val_loss: Option<f64>,
     pub learning_rate: f64,

@@ -6,6 +6,7 @@
 //! (forecast, save, load), [`NHitsConfig`], and the [`protocol`] pieces.
 
 mod artifact;
+pub mod calendar;
 mod config;
 mod data;
 mod device;
@@ -15,6 +16,7 @@ mod loss;
 mod model;
 mod network;
 mod optim;
+mod plan;
 mod predict;
 pub mod protocol;
 mod scaler;
@@ -22,15 +24,20 @@ mod train;
 mod windows;
 
 pub use artifact::{CARD_FILE, ModelCard, WEIGHTS_FILE};
-pub use config::{MAX_HORIZON, MAX_INPUT_SIZE, MAX_STEPS, NHitsConfig, Recipe, ScalerKind};
+pub use calendar::{Calendar, Spacing};
+pub use config::{
+    MAX_HORIZON, MAX_INPUT_SIZE, MAX_SEASONS, MAX_STEPS, MAX_VAL_WINDOWS, NHitsConfig, Recipe,
+    ScalerKind,
+};
 pub use data::{PriceSeries, read_close_csv};
 pub use device::{Device, best_device, device_name};
 pub use error::ForecastError;
 pub use hooks::{NoHooks, StepProgress, TrainingHooks};
 pub use model::TrainedModel;
 pub use network::{Architecture, BlockShape};
-pub use protocol::{Forecaster, Metrics};
+pub use plan::{Plan, SeasonSource, Wishes, plan};
+pub use protocol::{Band, Conformal, Coverage, Forecaster, Metrics};
 pub use train::{
-    EvaluationSummary, PerForecaster, SplitSummary, TrainingOutcome, TrainingReport,
-    check_training_input, minimum_bars, train,
+    EvaluationSummary, Forecast, ForecastPoint, MARGIN, PerForecaster, Selection, Series,
+    SplitSummary, TrainingOutcome, TrainingReport, check_training_input, minimum_bars, train,
 };

@@ -56,7 +56,8 @@ pub(crate) fn backward(
                     g = relu_backward(g, &saved.hidden[j - 1], net.fused)?;
                 }
             } else if b > 0 {
-                let grad_pooled = g.matmul(&w)?;
+                // Future inputs are data: only the pooled residual's columns carry on.
+                let grad_pooled = g.matmul(&w)?.narrow(1, 0, block.pooled_len)?;
                 let grad_input = match &saved.onehot {
                     Some(onehot) => unpool(&grad_pooled, onehot, arch.input_size)?,
                     None => grad_pooled,
@@ -94,15 +95,18 @@ mod tests {
     fn check(cfg: NHitsConfig) {
         let dev = Device::Cpu;
         let arch = Architecture::from_config(&cfg);
+        let arch_futr = arch.futr_features;
         let host = HostParams::init(&arch, &mut ChaCha8Rng::seed_from_u64(3));
         let (rows, l, h) = (8, cfg.input_size, cfg.horizon);
         let reversed = Tensor::randn(0f32, 1.0, (rows, l), &dev).unwrap();
         let level = reversed.narrow(1, 0, 1).unwrap();
         let target = Tensor::randn(0f32, 1.0, (rows, h), &dev).unwrap();
+        let futr =
+            (arch_futr > 0).then(|| Tensor::randn(0f32, 1.0, (rows, arch_futr * h), &dev).unwrap());
 
         let mut net = DeviceNet::new(arch, &host, &dev).unwrap();
         let mut cache = ForwardCache::default();
-        let f = net.forward(&reversed, &level, Some(&mut cache)).unwrap();
+        let f = net.forward(&reversed, &level, futr.as_ref(), Some(&mut cache)).unwrap();
         // Loss = sum((f - y)^2) / 2, whose gradient is f - y.
         let grad_f = (&f - &target).unwrap();
         let ours = backward(&net, &cache, &grad_f).unwrap();
@@ -110,7 +114,7 @@ mod tests {
         let vars: Vec<Var> = net.params.iter().map(|t| Var::from_tensor(t).unwrap()).collect();
         net.params = vars.iter().map(|v| v.as_tensor().clone()).collect();
         net.fused = false;
-        let f = net.forward(&reversed, &level, None).unwrap();
+        let f = net.forward(&reversed, &level, futr.as_ref(), None).unwrap();
         let loss = ((&f - &target).unwrap().sqr().unwrap().sum_all().unwrap() * 0.5).unwrap();
         let auto = loss.backward().unwrap();
         for (i, v) in vars.iter().enumerate() {
@@ -131,6 +135,11 @@ mod tests {
     #[test]
     fn gradients_match_autograd_for_even_pooling() {
         check(small(6, 12));
+    }
+
+    #[test]
+    fn gradients_match_autograd_with_calendar_inputs() {
+        check(NHitsConfig { exog: true, n_pool_kernel_size: vec![4, 2, 1], ..small(6, 12) });
     }
 
     #[test]

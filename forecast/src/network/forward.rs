@@ -18,7 +18,7 @@ pub(crate) struct DeviceNet {
 
 /// Activations of one block kept for the backward pass.
 pub(crate) struct BlockCache {
-    /// The pooled residual, input of the first linear layer.
+    /// Input of the first linear layer: the pooled residual, then any pooled future inputs.
     pub(crate) pooled: Tensor,
     /// Where each pooled value came from (absent for kernel 1 and for block 0, whose input
     /// is data and needs no gradient).
@@ -75,13 +75,24 @@ impl DeviceNet {
     }
 
     /// Forecast in scaled space, `(rows, horizon)`, from the scaled input windows newest bar
-    /// first `(rows, input)` and their newest scaled bar `(rows, 1)`.
+    /// first `(rows, input)`, their newest scaled bar `(rows, 1)` and, for a model with
+    /// calendar inputs, the forecast bars' features `(rows, features * horizon)`, feature-major.
     pub(crate) fn forward(
         &self,
         reversed: &Tensor,
         level: &Tensor,
+        futr: Option<&Tensor>,
         mut cache: Option<&mut ForwardCache>,
     ) -> Result<Tensor> {
+        let futr = match (futr, self.arch.futr_features) {
+            (_, 0) => None,
+            (Some(x), f) => Some(x.reshape((x.dim(0)? * f, self.arch.horizon))?),
+            (None, _) => {
+                return Err(candle_core::Error::Msg(
+                    "this model reads calendar inputs and none were given".into(),
+                ));
+            }
+        };
         let l = self.arch.input_size;
         let n_blocks = self.arch.blocks.len();
         let mut residual = reversed.clone();
@@ -89,6 +100,13 @@ impl DeviceNet {
         for (b, block) in self.arch.blocks.iter().enumerate() {
             let track = cache.is_some() && b > 0;
             let (pooled, onehot) = max_pool(&residual, block.pool_kernel, track)?;
+            let pooled = match &futr {
+                Some(x) => {
+                    let (p, _) = max_pool(x, block.pool_kernel, false)?;
+                    Tensor::cat(&[&pooled, &p.reshape((pooled.dim(0)?, block.futr_len))?], 1)?
+                }
+                None => pooled,
+            };
             let n_layers = block.layers.len();
             let mut hidden = Vec::with_capacity(n_layers - 1);
             let mut a = pooled.clone();

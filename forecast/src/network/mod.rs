@@ -19,6 +19,9 @@ pub(crate) use forward::{DeviceNet, ForwardCache};
 pub struct BlockShape {
     pub pool_kernel: usize,
     pub pooled_len: usize,
+    /// Pooled future calendar inputs appended to the MLP's input (`features * ceil(h / k)`).
+    #[serde(default)]
+    pub futr_len: usize,
     pub knots: usize,
     pub layers: Vec<(usize, usize)>,
 }
@@ -28,28 +31,39 @@ pub struct BlockShape {
 pub struct Architecture {
     pub input_size: usize,
     pub horizon: usize,
+    /// Known-future inputs per forecast bar (calendar features; 0 without them).
+    #[serde(default)]
+    pub futr_features: usize,
     pub blocks: Vec<BlockShape>,
 }
 
 impl Architecture {
     /// NeuralForecast's NHITS: knots `max(h / f, 1)`, pooled length `ceil(L / k)`,
     /// MLP `Linear(pooled, u0) -> [Linear(u) -> ReLU]* -> Linear(last, L + knots)`.
+    ///
+    /// With calendar inputs (`exog`), each block also reads the forecast window's calendar
+    /// features, max-pooled with the block's kernel as NeuralForecast pools `futr_exog`, and
+    /// concatenated after the pooled input. Unlike NeuralForecast we give only the `h` future
+    /// bars' features, not the input window's: the model reads those bars themselves, and it
+    /// keeps the first layer `L`-independent in the features' cost.
     pub fn from_config(cfg: &NHitsConfig) -> Self {
         let (l, h) = (cfg.input_size, cfg.horizon);
+        let futr_features = if cfg.exog { crate::calendar::FEATURES } else { 0 };
         let blocks = cfg
             .n_pool_kernel_size
             .iter()
             .zip(&cfg.n_freq_downsample)
             .map(|(&k, &f)| {
                 let pooled_len = l.div_ceil(k);
+                let futr_len = futr_features * h.div_ceil(k);
                 let knots = (h / f).max(1);
-                let mut layers = vec![(pooled_len, cfg.mlp_units[0][0])];
+                let mut layers = vec![(pooled_len + futr_len, cfg.mlp_units[0][0])];
                 layers.extend(cfg.mlp_units.iter().map(|&[i, o]| (i, o)));
                 layers.push((cfg.mlp_units[cfg.mlp_units.len() - 1][1], l + knots));
-                BlockShape { pool_kernel: k, pooled_len, knots, layers }
+                BlockShape { pool_kernel: k, pooled_len, futr_len, knots, layers }
             })
             .collect();
-        Self { input_size: l, horizon: h, blocks }
+        Self { input_size: l, horizon: h, futr_features, blocks }
     }
 
     /// Names and shapes of every tensor, weight then bias per layer, in a fixed order.

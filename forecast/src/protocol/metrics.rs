@@ -10,8 +10,13 @@ pub struct Metrics {
     pub rmse: f64,
     /// Percent.
     pub mape: f64,
-    /// MAE over the in-sample one-step naive MAE of the training region.
+    /// MAE over the in-sample one-step naive MAE of the training region. Every window has
+    /// `h` points, so this is also the mean of the windows' MASE.
     pub mase: f64,
+    /// Standard deviation of the windows' MASE (how much the figure moves from origin to
+    /// origin; 0 for a single window).
+    #[serde(default)]
+    pub mase_sd: f64,
 }
 
 /// MASE scale: `mean(|y[t] - y[t-1]|)` over the training region.
@@ -33,8 +38,44 @@ pub fn score(series: &[f64], origins: &[usize], forecasts: &[Vec<f64>], scale: f
             n += 1;
         }
     }
+    let windows = window_mase(series, origins, forecasts, scale);
     let n = n.max(1) as f64;
-    Metrics { mae: abs / n, rmse: (sq / n).sqrt(), mape: 100.0 * pct / n, mase: abs / n / scale }
+    Metrics {
+        mae: abs / n,
+        rmse: (sq / n).sqrt(),
+        mape: 100.0 * pct / n,
+        mase: abs / n / scale,
+        mase_sd: sd(&windows),
+    }
+}
+
+/// MASE of each window on its own.
+pub fn window_mase(
+    series: &[f64],
+    origins: &[usize],
+    forecasts: &[Vec<f64>],
+    scale: f64,
+) -> Vec<f64> {
+    origins
+        .iter()
+        .zip(forecasts)
+        .map(|(&t0, f)| {
+            let mae =
+                f.iter().enumerate().map(|(j, yhat)| (yhat - series[t0 + j]).abs()).sum::<f64>()
+                    / f.len().max(1) as f64;
+            mae / scale
+        })
+        .collect()
+}
+
+/// Sample standard deviation (n - 1); 0 for fewer than two values.
+pub fn sd(values: &[f64]) -> f64 {
+    if values.len() < 2 {
+        return 0.0;
+    }
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let ss = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>();
+    (ss / (values.len() - 1) as f64).sqrt()
 }
 
 #[cfg(test)]
@@ -55,5 +96,7 @@ mod tests {
         assert_eq!(m.rmse, (10.0f64 / 4.0).sqrt());
         assert_eq!(m.mape, 100.0 * (0.1 + 0.1 + 0.1 + 0.1) / 4.0);
         assert_eq!(m.mase, 0.75);
+        // Window MASE 0.5 and 1.0.
+        assert_eq!(m.mase_sd, (0.125f64).sqrt());
     }
 }

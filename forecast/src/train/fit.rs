@@ -13,7 +13,7 @@ use crate::network::{Architecture, DeviceNet, ForwardCache, HostParams, backward
 use crate::optim::Adam;
 use crate::predict::FixedBatch;
 use crate::protocol::score;
-use crate::windows::{HostBatch, TrainingWindows};
+use crate::windows::{FutrInputs, HostBatch, TrainingWindows};
 use crate::{ForecastError, NHitsConfig, StepProgress, TrainingHooks};
 
 /// Validation origins and what they are scored against.
@@ -27,19 +27,30 @@ pub(crate) struct Fitted {
     pub(crate) net: DeviceNet,
     pub(crate) steps_run: usize,
     pub(crate) kept_step: usize,
-    /// Validation MASE of the kept weights.
-    pub(crate) kept_val: Option<f64>,
     pub(crate) stopped_early: bool,
     pub(crate) final_train_loss: f64,
     pub(crate) first_step_seconds: f64,
     pub(crate) training_seconds: f64,
 }
 
-/// Trains on windows of `series[..fit_end]` (float32). With `validation`, checks every
+/// One training run: on which bars, for how many steps.
+pub(crate) struct Run<'a> {
+    /// Windows are cut from `series[..fit_end]`.
+    pub(crate) fit_end: usize,
+    /// Optimiser steps; the learning-rate schedule stays `cfg.max_steps`'s, so a refit for the
+    /// kept step's count follows the same rates as the run that chose it.
+    pub(crate) steps: usize,
+    /// Calendar inputs of every bar (and `horizon` past the end), for a model that reads them.
+    pub(crate) futr: Option<FutrInputs<'a>>,
+    /// Reported to the hooks: this is the refit on the whole training region.
+    pub(crate) refit: bool,
+}
+
+/// Trains on windows of `series[..run.fit_end]` (float32). With `validation`, checks every
 /// `val_check_steps` steps and at the last one, and keeps the best weights.
 pub(crate) fn fit(
     series: &[f32],
-    fit_end: usize,
+    run: &Run<'_>,
     cfg: &NHitsConfig,
     device: &Device,
     validation: Option<Validation<'_>>,
@@ -47,15 +58,16 @@ pub(crate) fn fit(
     started: Instant,
 ) -> Result<Fitted, ForecastError> {
     let (l, h) = (cfg.input_size, cfg.horizon);
+    let fit_end = run.fit_end;
     // One stream, as torch's global generator: weights first, then every batch's windows.
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let arch = Architecture::from_config(cfg);
     let mut params = HostParams::init(&arch, &mut rng);
     let mut net = DeviceNet::new(arch, &params, device)?;
     let mut adam = Adam::new(&params);
-    let windows = TrainingWindows::new(&series[..fit_end], l, h);
+    let windows = TrainingWindows::new(&series[..fit_end], l, h, run.futr);
     let val_batch = match &validation {
-        Some(v) => Some(FixedBatch::new(&net, series, &v.origins, cfg.scaler)?),
+        Some(v) => Some(FixedBatch::new(&net, series, &v.origins, cfg.scaler, run.futr)?),
         None => None,
     };
 
@@ -64,7 +76,7 @@ pub(crate) fn fit(
     let mut checks_without_gain = 0;
     let (mut first_step_seconds, mut final_train_loss, mut steps_run) = (0.0, f64::NAN, 0);
     let mut stopped_early = false;
-    for step in 0..cfg.max_steps {
+    for step in 0..run.steps {
         let batch = windows.batch(&windows.sample(&mut rng, cfg.windows_batch_size), cfg.scaler);
         let loss =
             train_step(&net, &batch, &mut adam, &mut params, cfg.learning_rate_at(step), (l, h))?;
@@ -78,7 +90,7 @@ pub(crate) fn fit(
             first_step_seconds = started.elapsed().as_secs_f64();
         }
 
-        let check = steps_run.is_multiple_of(cfg.val_check_steps) || steps_run == cfg.max_steps;
+        let check = steps_run.is_multiple_of(cfg.val_check_steps) || steps_run == run.steps;
         let val_loss = match (&validation, &val_batch) {
             (Some(v), Some(b)) if check => {
                 let mase = score(v.series, &v.origins, &b.predict(&net)?, v.mase_scale).mase;
@@ -95,7 +107,8 @@ pub(crate) fn fit(
         };
         let progress = StepProgress {
             step: steps_run,
-            max_steps: cfg.max_steps,
+            max_steps: run.steps,
+            refit: run.refit,
             train_loss: final_train_loss,
             val_loss,
             learning_rate: cfg.learning_rate_at(step),
@@ -110,20 +123,19 @@ pub(crate) fn fit(
     }
     let training_seconds = train_started.elapsed().as_secs_f64();
 
-    let (kept_step, kept_val) = match best {
-        Some((val, step, best_params)) => {
+    let kept_step = match best {
+        Some((_, step, best_params)) => {
             if step != steps_run {
                 net.upload(&best_params)?;
             }
-            (step, Some(val))
+            step
         }
-        None => (steps_run, None),
+        None => steps_run,
     };
     Ok(Fitted {
         net,
         steps_run,
         kept_step,
-        kept_val,
         stopped_early,
         final_train_loss,
         first_step_seconds,
@@ -144,11 +156,16 @@ fn train_step(
     let rows = batch.rows;
     let reversed = Tensor::from_slice(&batch.reversed, (rows, l), dev)?;
     let level = Tensor::from_slice(&batch.level, (rows, 1), dev)?;
+    let futr = if batch.futr.is_empty() {
+        None
+    } else {
+        Some(Tensor::from_slice(&batch.futr, (rows, batch.futr.len() / rows), dev)?)
+    };
     let target = Tensor::from_slice(&batch.target, (rows, h), dev)?;
     let mask = Tensor::from_slice(&batch.mask, (rows, h), dev)?;
 
     let mut cache = ForwardCache::default();
-    let forecast = net.forward(&reversed, &level, Some(&mut cache))?;
+    let forecast = net.forward(&reversed, &level, futr.as_ref(), Some(&mut cache))?;
     let (loss, grad) = masked_mae(&forecast, &target, &mask)?;
     let grads = backward(net, &cache, &grad)?;
     drop(cache);

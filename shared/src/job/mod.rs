@@ -16,7 +16,9 @@ pub mod input_bounds {
     pub use super::input::cost::{
         DEFAULT_MAX_STEPS, DEFAULT_MLP_WIDTH, DEFAULT_WINDOWS_BATCH_SIZE,
     };
-    pub use super::input::training::{MAX_HORIZON, MAX_INPUT_SIZE, MAX_STEPS};
+    pub use super::input::training::{
+        MAX_HORIZON, MAX_INPUT_SIZE, MAX_SEASONS, MAX_STEPS, min_bars,
+    };
 }
 
 use serde::{Deserialize, Serialize};

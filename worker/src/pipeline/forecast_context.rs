@@ -27,10 +27,33 @@ pub struct ForecastContext {
     pub model_shared: bool,
     pub trained_through: String,
     pub served_by: Value,
-    pub skill_vs_naive: Value,
+    pub best_baseline: Value,
+    pub skill_vs_best_baseline: Value,
     pub verdict: Value,
     pub horizon_bars: usize,
-    pub forecast: Vec<f64>,
+    /// The served forecaster's next bars after the analysis date: times continuing the
+    /// series' spacing, values and 80 % / 95 % intervals.
+    pub forecast: Vec<forecast::ForecastPoint>,
+}
+
+impl ForecastContext {
+    /// The forecast as prompt lines: `time: value (80 %: lo to hi)`.
+    pub fn lines(&self) -> String {
+        self.forecast
+            .iter()
+            .map(|p| {
+                let when = p.time.clone().unwrap_or_else(|| format!("bar +{}", p.step));
+                match p.band {
+                    Some(b) => format!(
+                        "{when}: {:.4} (80 % interval {:.4} to {:.4})",
+                        p.value, b.lower_80, b.upper_80
+                    ),
+                    None => format!("{when}: {:.4}", p.value),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 /// Which model an analysis may use.
@@ -84,9 +107,10 @@ pub async fn find(
     }
     let dir = services.config.results_dir.join(model_job.to_string());
     let closes: Vec<f64> = history.iter().map(|b| b.close).collect();
+    let times: Vec<_> = history.iter().map(|b| b.time.to_datetime()).collect();
     let forecast = tokio::task::spawn_blocking(move || {
         let (model, _card) = forecast::TrainedModel::load(&dir, &forecast::Device::Cpu)?;
-        model.forecast(&closes)
+        model.predict(&forecast::Series::with_times(&closes, &times)).map(|f| f.points)
     })
     .await
     .ok()
@@ -104,7 +128,8 @@ pub async fn find(
         model_owner,
         trained_through: result["data_range"]["to"].as_str().unwrap_or_default().to_owned(),
         served_by: result["served_by"].clone(),
-        skill_vs_naive: result["skill_vs_naive"].clone(),
+        best_baseline: result["best_baseline"].clone(),
+        skill_vs_best_baseline: result["skill_vs_best_baseline"].clone(),
         verdict: result["verdict"].clone(),
         horizon_bars: forecast.len(),
         forecast,

@@ -67,8 +67,14 @@ pub async fn run(
     if let Some(f) = &model_forecast {
         facts.push_str(&format!(
             "\n\nForecast of the next {} bars by a model trained on data up to {} (served by {}; \
-             holdout skill vs naive {}): {:?}\nModel verdict: {}",
-            f.horizon_bars, f.trained_through, f.served_by, f.skill_vs_naive, f.forecast, f.verdict
+             holdout skill vs the best baseline, {}: {}):\n{}\nModel verdict: {}",
+            f.horizon_bars,
+            f.trained_through,
+            f.served_by,
+            f.best_baseline,
+            f.skill_vs_best_baseline,
+            f.lines(),
+            f.verdict
         ));
     }
 

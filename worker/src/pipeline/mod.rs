@@ -10,6 +10,7 @@ mod market;
 mod prompts;
 mod report;
 mod training;
+mod training_report;
 
 use shared::job::{AnalysisInput, JobSpec};
 

@@ -3,7 +3,11 @@
 
 use std::ops::ControlFlow;
 
-use forecast::{ForecastError, NHitsConfig, Recipe, ScalerKind, StepProgress, TrainingReport};
+use chrono::NaiveDateTime;
+use forecast::{
+    ForecastError, NHitsConfig, Plan, Recipe, ScalerKind, Series, StepProgress, TrainingReport,
+    Wishes,
+};
 use serde_json::{Value, json};
 use shared::{
     job::{Progress, TrainingInput},
@@ -11,6 +15,7 @@ use shared::{
 };
 
 use super::data::load_bars;
+use super::training_report;
 use crate::job::{Artifact, JobContext, JobError, JobOutput, Services, StopReason};
 
 pub async fn run(
@@ -18,7 +23,7 @@ pub async fn run(
     input: &TrainingInput,
     ctx: &JobContext,
 ) -> Result<JobOutput, JobError> {
-    check_budget(services, input)?;
+    check_budget(services, input, input.effective_input_size())?;
     ctx.step(2.0, "loading_data", format!("loading bars for {}", input.symbol.as_str()))?;
     let until = Until::Instant(chrono::Utc::now());
     let loaded = load_bars(
@@ -31,9 +36,13 @@ pub async fn run(
     )
     .await?;
     let (bars, origin) = (loaded.bars, loaded.origin);
-    let series: Vec<f64> = bars.iter().map(|b| b.close).collect();
-    let config = config(input);
-    forecast::check_training_input(&series, &config)
+    let values: Vec<f64> = bars.iter().map(|b| b.close).collect();
+    let times: Vec<NaiveDateTime> = bars.iter().map(|b| b.time.to_datetime()).collect();
+    let (config, plan) = config(services, input, &Series::with_times(&values, &times));
+    // The data may have widened the input window: re-check and record what it really costs.
+    check_budget(services, input, config.input_size as u32)?;
+    record_cost(services, ctx, input, config.input_size as u32).await?;
+    forecast::check_training_input(&Series::with_times(&values, &times), &config)
         .map_err(|e| JobError::permanent(e.to_string()))?;
 
     ctx.step(5.0, "training", format!("training N-HiTS for {} steps", config.max_steps))?;
@@ -48,7 +57,9 @@ pub async fn run(
     // Off the async runtime: the lease keeper and /health keep running while it trains.
     let trained = tokio::task::spawn_blocking(move || -> Result<Trained, ForecastError> {
         let device = forecast::best_device();
-        let mut hooks = |p: &StepProgress| report_step(&train_ctx, p);
+        let refits = train_config.refit && train_config.recipe == Recipe::Honest;
+        let mut hooks = |p: &StepProgress| report_step(&train_ctx, p, refits);
+        let series = Series::with_times(&values, &times);
         let outcome = forecast::train(&series, &train_config, &device, &mut hooks)?;
         train_ctx.report(Progress::new(92.0, "saving", "saving the model and its evaluation"));
         outcome.model.save(&dir, metadata)?;
@@ -73,13 +84,14 @@ pub async fn run(
         }
     };
 
-    let mut result = result(ctx, input, &bars, &trained.report);
+    let mut result = result(ctx, input, &bars, &trained.report, &plan);
     result["data_source"] = json!(origin);
     let files = vec![
         Artifact::file("model.safetensors", weights),
         Artifact::new("model.json", trained.card),
         Artifact::json("metrics.json", &trained.report),
-        Artifact::new("forecast.csv", forecast_csv(&bars, &trained.report.forecast)),
+        Artifact::new("forecast.csv", forecast_csv(&trained.report)),
+        Artifact::new("report.md", training_report::render(&result)),
     ];
     Ok(JobOutput { result, files })
 }
@@ -89,11 +101,16 @@ struct Trained {
     card: Vec<u8>,
 }
 
-/// Re-checks the compute budget (stored jobs outlive settings) and refuses, before any work, a
-/// model whose weights alone would exceed `MAX_ARTIFACT_BYTES`.
-fn check_budget(services: &Services, input: &TrainingInput) -> Result<(), JobError> {
+/// Re-checks the compute budget (stored jobs outlive settings) for an input window of
+/// `input_size` bars and refuses, before any work, a model whose weights alone would exceed
+/// `MAX_ARTIFACT_BYTES`.
+fn check_budget(
+    services: &Services,
+    input: &TrainingInput,
+    input_size: u32,
+) -> Result<(), JobError> {
     let cost = input
-        .check_budget(services.config.common.max_training_flops)
+        .check_budget_for(input_size, services.config.common.max_training_flops)
         .map_err(JobError::permanent)?;
     let weights = cost.parameters * 4; // float32
     let limit = services.config.max_artifact_bytes;
@@ -107,9 +124,42 @@ fn check_budget(services: &Services, input: &TrainingInput) -> Result<(), JobErr
     Ok(())
 }
 
-fn config(input: &TrainingInput) -> NHitsConfig {
-    let mut config =
-        NHitsConfig::new(input.horizon as usize, input.effective_input_size() as usize);
+/// Records the job's real cost for the daily compute quota: the estimate made at submission
+/// did not know the data's seasons.
+async fn record_cost(
+    services: &Services,
+    ctx: &JobContext,
+    input: &TrainingInput,
+    input_size: u32,
+) -> Result<(), JobError> {
+    let flops = input.cost_for(input_size).flops;
+    sqlx::query("UPDATE jobs SET training_flops = $2 WHERE id = $1")
+        .bind(ctx.job_id())
+        .bind(flops)
+        .execute(&services.pool)
+        .await
+        .map_err(|e| JobError::transient(format!("recording the training cost: {e}")))?;
+    Ok(())
+}
+
+/// The request's settings, and what the data decided for the rest (seasons, calendar inputs,
+/// an input window that sees two of the longest season within the compute budget).
+fn config(services: &Services, input: &TrainingInput, series: &Series) -> (NHitsConfig, Plan) {
+    let defaults = NHitsConfig::default();
+    let wishes = Wishes {
+        horizon: input.horizon as usize,
+        input_size: input.input_size.map(|n| n as usize),
+        seasons: input.seasons.as_ref().map(|s| s.iter().map(|&m| m as usize).collect()),
+        exog: input.exog,
+        max_input_size: input.affordable_input_size(services.config.common.max_training_flops)
+            as usize,
+        val_windows: defaults.val_windows,
+    };
+    let plan = forecast::plan(series, &wishes);
+    let mut config = NHitsConfig::new(input.horizon as usize, plan.input_size);
+    config.seasons = plan.season_lengths();
+    config.exog = plan.exog;
+    config.refit = input.refit.unwrap_or(defaults.refit);
     if let Some(steps) = input.max_steps {
         config.max_steps = steps as usize;
     }
@@ -132,23 +182,29 @@ fn config(input: &TrainingInput) -> NHitsConfig {
     if input.recipe.as_deref() == Some("faithful") {
         config.recipe = Recipe::Faithful;
     }
-    config
+    (config, plan)
 }
 
-/// Progress per step; cancellation (or a timeout, a lost lease, shutdown) between steps.
-fn report_step(ctx: &JobContext, p: &StepProgress) -> ControlFlow<()> {
+/// Progress per step; cancellation (or a timeout, a lost lease, shutdown) between steps. With
+/// a refit the fit takes 5-60 % and the refit 60-90 %.
+fn report_step(ctx: &JobContext, p: &StepProgress, refits: bool) -> ControlFlow<()> {
     if ctx.stop_reason().is_some() {
         return ControlFlow::Break(());
     }
-    let percent = 5.0 + 85.0 * p.step as f32 / p.max_steps.max(1) as f32;
+    let done = p.step as f32 / p.max_steps.max(1) as f32;
+    let (percent, stage, phase) = match (refits, p.refit) {
+        (false, _) => (5.0 + 85.0 * done, "training", ""),
+        (true, false) => (5.0 + 55.0 * done, "training", ""),
+        (true, true) => (60.0 + 30.0 * done, "refitting", "refit on the whole training region, "),
+    };
     let mut message =
-        format!("step {} of {}, training loss {:.4}", p.step, p.max_steps, p.train_loss);
+        format!("{phase}step {} of {}, training loss {:.4}", p.step, p.max_steps, p.train_loss);
     if let Some(val) = p.val_loss {
         message.push_str(&format!(", validation MASE {val:.3}"));
     }
     let detail = json!({"step": p.step, "max_steps": p.max_steps, "train_loss": p.train_loss,
-                        "val_loss": p.val_loss, "learning_rate": p.learning_rate});
-    ctx.report(Progress::new(percent, "training", message).with_detail(detail));
+                        "val_loss": p.val_loss, "learning_rate": p.learning_rate, "refit": p.refit});
+    ctx.report(Progress::new(percent, stage, message).with_detail(detail));
     ControlFlow::Continue(())
 }
 
@@ -163,9 +219,16 @@ fn to_job_error(ctx: &JobContext, e: ForecastError) -> JobError {
     }
 }
 
-fn result(ctx: &JobContext, input: &TrainingInput, bars: &[Bar], report: &TrainingReport) -> Value {
+fn result(
+    ctx: &JobContext,
+    input: &TrainingInput,
+    bars: &[Bar],
+    report: &TrainingReport,
+    plan: &Plan,
+) -> Value {
     let split = &report.split;
     let len = |r: [usize; 2]| r[1] - r[0];
+    let summary = &report.summary;
     json!({
         "model_id": ctx.job_id(),
         "symbol": input.symbol.as_str(),
@@ -174,24 +237,40 @@ fn result(ctx: &JobContext, input: &TrainingInput, bars: &[Bar], report: &Traini
         "sizes": {
             "train": len(split.fit),
             "validation": split.validation.map(len).unwrap_or(0),
+            "folds": split.folds.len(),
+            "refit": split.refit.map(len),
             "test": len(split.test),
             "test_windows": split.test_windows,
+        },
+        "plan": {
+            "seasons": plan.seasons.iter().map(|(m, from)| json!({"bars": m, "from": from})).collect::<Vec<_>>(),
+            "spacing": plan.spacing,
+            "exog": plan.exog,
+            "input_size": plan.input_size,
         },
         "training_seconds": report.training_seconds,
         "seconds_per_step": report.seconds_per_step,
         "first_step_seconds": report.first_step_seconds,
         "steps_run": report.steps_run,
         "kept_step": report.kept_step,
+        "refit_steps": report.refit_steps,
         "stopped_early": report.stopped_early,
         "device": report.device,
         "parameter_count": report.parameter_count,
         "metrics": report.test,
         "validation_mase": report.validation_mase,
-        "skill_vs_naive": report.summary.skill_vs_naive,
-        "beats_naive": report.summary.beats_naive,
-        "served_by": report.summary.served_by,
-        "verdict": report.summary.verdict,
-        "forecast": forecast_points(bars, &report.forecast),
+        "selection": report.selection,
+        "coverage": report.coverage,
+        "intervals": report.intervals,
+        "best_baseline": summary.best_baseline,
+        "skill_vs_best_baseline": summary.skill_vs_best_baseline,
+        "served_skill_vs_best_baseline": summary.served_skill_vs_best_baseline,
+        "beats_best_baseline": summary.beats_best_baseline,
+        "skill_vs_naive": summary.skill_vs_naive,
+        "beats_naive": summary.beats_naive,
+        "served_by": summary.served_by,
+        "verdict": summary.verdict,
+        "forecast": report.forecast.points,
         "config": report.config,
     })
 }
@@ -202,36 +281,19 @@ fn data_range(bars: &[Bar]) -> Value {
     json!({"from": first.time, "to": last.time, "to_date": last.time.date(), "bars": bars.len()})
 }
 
-/// The forecast with timestamps continuing the data at its typical bar spacing (the median of
-/// the last gaps), or bar offsets when the data has no regular spacing.
-fn forecast_points(bars: &[Bar], forecast: &[f64]) -> Vec<Value> {
-    let last = bars.last().expect("checked non-empty").time.to_datetime();
-    let mut gaps: Vec<i64> = bars
-        .windows(2)
-        .rev()
-        .take(50)
-        .map(|w| (w[1].time.to_datetime() - w[0].time.to_datetime()).num_seconds())
-        .collect();
-    gaps.sort_unstable();
-    let step = gaps.get(gaps.len() / 2).copied().filter(|s| *s > 0);
-    forecast
-        .iter()
-        .enumerate()
-        .map(|(i, value)| match step {
-            Some(step) => {
-                let time = last + chrono::Duration::seconds(step * (i as i64 + 1));
-                json!({"step": i + 1, "time": time.format("%Y-%m-%dT%H:%M:%S").to_string(), "value": value})
-            }
-            None => json!({"step": i + 1, "value": value}),
-        })
-        .collect()
-}
-
-fn forecast_csv(bars: &[Bar], forecast: &[f64]) -> String {
-    let mut csv = String::from("step,time,forecast\n");
-    for point in forecast_points(bars, forecast) {
-        let time = point["time"].as_str().unwrap_or("");
-        csv.push_str(&format!("{},{time},{}\n", point["step"], point["value"]));
+fn forecast_csv(report: &TrainingReport) -> String {
+    let mut csv = String::from("step,time,forecast,lower_80,upper_80,lower_95,upper_95\n");
+    for p in &report.forecast.points {
+        let band = p.band.map_or_else(
+            || ",,,".to_string(),
+            |b| format!("{},{},{},{}", b.lower_80, b.upper_80, b.lower_95, b.upper_95),
+        );
+        csv.push_str(&format!(
+            "{},{},{},{band}\n",
+            p.step,
+            p.time.as_deref().unwrap_or(""),
+            p.value
+        ));
     }
     csv
 }
@@ -245,5 +307,31 @@ mod tests {
         assert_eq!(input_bounds::MAX_HORIZON as usize, forecast::MAX_HORIZON);
         assert_eq!(input_bounds::MAX_INPUT_SIZE as usize, forecast::MAX_INPUT_SIZE);
         assert_eq!(input_bounds::MAX_STEPS as usize, forecast::MAX_STEPS);
+        assert_eq!(input_bounds::MAX_SEASONS, forecast::MAX_SEASONS);
+    }
+
+    /// The API's copy of the minimum-bars rule rejects inline data exactly when the model
+    /// would, and its cost estimate counts the model's own parameters.
+    #[test]
+    fn the_apis_bar_minimum_and_parameter_count_are_the_models() {
+        for (l, h) in [(120, 24), (60, 5), (5, 1), (672, 48), (10, 5), (3000, 720)] {
+            for recipe in [forecast::Recipe::Honest, forecast::Recipe::Faithful] {
+                let cfg = forecast::NHitsConfig { recipe, ..forecast::NHitsConfig::new(h, l) };
+                let honest = recipe == forecast::Recipe::Honest;
+                assert_eq!(
+                    input_bounds::min_bars(l, h, honest),
+                    forecast::minimum_bars(&cfg),
+                    "{l} {h} {recipe:?}"
+                );
+            }
+        }
+        for exog in [false, true] {
+            let input: shared::job::TrainingInput = serde_json::from_value(serde_json::json!({
+                "symbol": "EURUSD", "model": "nhits", "horizon": 24, "exog": exog}))
+            .unwrap();
+            let cfg = forecast::NHitsConfig { exog, ..forecast::NHitsConfig::new(24, 333) };
+            let model = forecast::Architecture::from_config(&cfg).parameter_count();
+            assert_eq!(input.cost_for(333).parameters as usize, model, "exog {exog}");
+        }
     }
 }

@@ -107,6 +107,7 @@ pub async fn stack_without_workers_with(adjust: impl FnOnce(&mut ApiConfig)) -> 
         addr: "127.0.0.1:0".parse().unwrap(),
         max_body_bytes: 1024 * 1024,
         results_dir: results.path().to_owned(),
+        data: api::config::DataFiles::at(data.path()),
         queue_max_backlog: 2000,
         http: api::server::HttpLimits::default(),
         streams: api::events::StreamLimits::default(),

@@ -29,27 +29,58 @@ async fn a_training_job_reports_steps_and_stores_its_model_metrics_and_forecast(
     assert_eq!(r["data_range"]["bars"], 600);
     assert_eq!(r["device"], "cpu");
     assert!(r["parameter_count"].as_u64().unwrap() > 0);
-    for who in ["nhits", "naive", "drift"] {
-        for metric in ["mae", "rmse", "mape", "mase"] {
+    // Daily weekday bars: the spacing implies a trading week and month, each a seasonal naive.
+    let seasons: Vec<u64> = r["plan"]["seasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["bars"].as_u64().unwrap())
+        .collect();
+    assert!(seasons.starts_with(&[5, 21]), "{}", r["plan"]);
+    assert_eq!(r["plan"]["exog"], true, "calendar inputs are on for daily bars");
+    for who in ["nhits", "naive", "drift", "seasonal_naive_5", "seasonal_naive_21"] {
+        for metric in ["mae", "rmse", "mape", "mase", "mase_sd"] {
             assert!(r["metrics"][who][metric].is_number(), "{who}.{metric} in {r}");
         }
+        assert!(r["validation_mase"][who].is_number(), "{who} validated in {r}");
     }
-    let skill = r["skill_vs_naive"].as_f64().unwrap();
-    let expected = 1.0
-        - r["metrics"]["nhits"]["mase"].as_f64().unwrap()
-            / r["metrics"]["naive"]["mase"].as_f64().unwrap();
-    assert!((skill - expected).abs() < 1e-9);
-    assert!(["nhits", "naive", "drift"].contains(&r["served_by"].as_str().unwrap()), "{r}");
-    assert!(r["verdict"].as_str().unwrap().contains("naive"));
-    assert_eq!(r["forecast"].as_array().unwrap().len(), 5);
+    let best = r["best_baseline"].as_str().unwrap();
+    let mase = |who: &str| r["metrics"][who]["mase"].as_f64().unwrap();
+    let skill = r["skill_vs_best_baseline"].as_f64().unwrap();
+    assert!((skill - (1.0 - mase("nhits") / mase(best))).abs() < 1e-9);
+    assert!(r["verdict"].as_str().unwrap().contains("best baseline"), "{}", r["verdict"]);
+    assert!(r["selection"]["reason"].is_string());
+    assert_eq!(r["sizes"]["folds"], 10);
+    assert_eq!(r["refit_steps"], r["kept_step"]);
+    let served = r["served_by"].as_str().unwrap();
+    assert!(r["coverage"][served]["empirical_80"].is_number(), "{r}");
+    let points = r["forecast"].as_array().unwrap();
+    assert_eq!(points.len(), 5);
+    let last = r["data_range"]["to_date"].as_str().unwrap();
+    for p in points {
+        let day =
+            chrono::NaiveDate::parse_from_str(p["time"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+        assert!(day.to_string().as_str() > last, "{p} after {last}");
+        assert!(chrono::Datelike::weekday(&day).number_from_monday() <= 5, "a trading day: {p}");
+        let (lo, hi, v) = (
+            p["lower_80"].as_f64().unwrap(),
+            p["upper_80"].as_f64().unwrap(),
+            p["value"].as_f64().unwrap(),
+        );
+        assert!(lo <= v && v <= hi, "{p}");
+    }
     assert!(r["sizes"]["test"].as_u64().unwrap() >= 5);
 
     let dir = stack.result_dir(id);
-    for file in ["model.safetensors", "model.json", "metrics.json", "forecast.csv"] {
+    for file in ["model.safetensors", "model.json", "metrics.json", "forecast.csv", "report.md"] {
         assert!(dir.join(file).exists(), "{file}");
     }
     let csv = std::fs::read_to_string(dir.join("forecast.csv")).unwrap();
     assert_eq!(csv.lines().count(), 6, "header + horizon rows: {csv}");
+    assert!(csv.starts_with("step,time,forecast,lower_80,upper_80,lower_95,upper_95\n"), "{csv}");
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains(&format!("served: {}", served.replace('_', "\\_"))), "{report}");
+    assert!(report.contains("80 % interval"), "{report}");
     let card: Value =
         serde_json::from_slice(&std::fs::read(dir.join("model.json")).unwrap()).unwrap();
     assert_eq!(card["metadata"]["symbol"], "GOOG");
@@ -59,7 +90,10 @@ async fn a_training_job_reports_steps_and_stores_its_model_metrics_and_forecast(
     let (done, _) = stack.wait_final(analysis["id"].as_str().unwrap(), LIMIT).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["result"]["forecast"]["model_job"], json!(id));
-    assert_eq!(done["result"]["forecast"]["forecast"].as_array().unwrap().len(), 5);
+    let points = done["result"]["forecast"]["forecast"].as_array().unwrap();
+    assert_eq!(points.len(), 5);
+    // The synthetic bars end before the analysis date: the forecast continues from the last.
+    assert!(points[0]["time"].as_str().unwrap() > last, "{} after {last}", points[0]);
     let report =
         std::fs::read_to_string(stack.result_dir(done["id"].as_str().unwrap()).join("report.md"))
             .unwrap();

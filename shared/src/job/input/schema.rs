@@ -8,8 +8,8 @@
 use serde_json::{Value, json};
 
 use super::training::{
-    LEARNING_RATE_RANGE, MAX_HORIZON, MAX_INPUT_SIZE, MAX_STEPS, MAX_WINDOWS_BATCH_SIZE,
-    MLP_WIDTH_RANGE, RECIPES, SCALERS,
+    LEARNING_RATE_RANGE, MAX_HORIZON, MAX_INPUT_SIZE, MAX_SEASONS, MAX_STEPS,
+    MAX_WINDOWS_BATCH_SIZE, MLP_WIDTH_RANGE, RECIPES, SCALERS, SEASON_RANGE,
 };
 use super::{MAX_CONTEXT_CHARS, MAX_QUESTION_CHARS, MAX_TEXT_CHARS};
 use crate::job::fields::{DATE_PATTERN, MODEL_PATTERN, SYMBOL_PATTERN};
@@ -170,7 +170,7 @@ fn training_input() -> Value {
             "symbol": symbol(),
             "model": {"const": "nhits"},
             "horizon": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON, "description": "bars forecast at once"},
-            "input_size": integer(1, MAX_INPUT_SIZE, "bars the model reads; default 5 x horizon"),
+            "input_size": integer(1, MAX_INPUT_SIZE, "bars the model reads; default 5 x horizon, widened to two of the longest season within the budget"),
             "max_steps": integer(1, MAX_STEPS, "optimiser steps; default 1000"),
             "seed": integer(0, u32::MAX as u64, "seeds initialisation and sampling"),
             "learning_rate": {"type": ["number", "null"], "minimum": LEARNING_RATE_RANGE.0, "maximum": LEARNING_RATE_RANGE.1},
@@ -180,6 +180,14 @@ fn training_input() -> Value {
             "recipe": {"enum": [RECIPES[0], RECIPES[1], null]},
             "data": optional_object(data_source()),
             "interval": interval(),
+            "seasons": {
+                "type": ["array", "null"],
+                "maxItems": MAX_SEASONS,
+                "items": {"type": "integer", "minimum": SEASON_RANGE.0, "maximum": SEASON_RANGE.1},
+                "description": "season lengths in bars, one seasonal naive baseline each; default: from the bar spacing and the autocorrelation of the training bars",
+            },
+            "exog": {"type": ["boolean", "null"], "description": "calendar inputs (hour of day, day of week) as known-future features; default on for intraday and daily bars"},
+            "refit": {"type": ["boolean", "null"], "description": "retrain on the whole training region for the chosen number of steps; default true"},
         },
     })
 }

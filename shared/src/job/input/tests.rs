@@ -142,8 +142,33 @@ fn training_needs_enough_bars_for_its_windows() {
     // Faithful: 10 % test must hold a horizon, the rest more than one input window.
     assert_eq!(training::min_bars(120, 24, false), 240);
     assert_eq!(training::min_bars(60, 5, false), 67);
-    // Honest: the last 10 % of the training region must also hold a horizon.
-    assert_eq!(training::min_bars(120, 24, true), 266);
+    // Honest: 3 folds of a horizon in the last fifth of the training region, and before
+    // them an input window plus max(2 horizons, 64) bars.
+    assert_eq!(training::min_bars(120, 24, true), 399);
+    assert_eq!(training::min_bars(60, 5, true), 165);
+    assert_eq!(training::min_bars(5, 1, true), 87, "30 bars are far too few");
+}
+
+#[test]
+fn seasons_exog_and_refit_are_checked_and_read_back() {
+    let body = json!({"kind": "training", "input": {"symbol": "TAYLOR", "model": "nhits", "horizon": 48,
+        "seasons": [48, 336], "exog": false, "refit": true}});
+    let spec = parse_submission(&body, now()).unwrap();
+    let stored = spec.to_input_json();
+    assert_eq!(stored["seasons"], json!([48, 336]));
+    assert_eq!((stored["exog"].clone(), stored["refit"].clone()), (json!(false), json!(true)));
+    assert_eq!(JobSpec::from_stored(spec.kind(), &stored).unwrap(), spec);
+    let bad = |input: serde_json::Value| {
+        let mut body =
+            json!({"kind": "training", "input": {"symbol": "X", "model": "nhits", "horizon": 5}});
+        body["input"].as_object_mut().unwrap().extend(input.as_object().unwrap().clone());
+        field_of(body)
+    };
+    assert_eq!(bad(json!({"seasons": [7, 1]})), "input.seasons[1]");
+    assert_eq!(bad(json!({"seasons": "weekly"})), "input.seasons");
+    assert_eq!(bad(json!({"seasons": [2, 3, 4, 5, 6]})), "input.seasons");
+    assert_eq!(bad(json!({"exog": "yes"})), "input.exog");
+    assert_eq!(bad(json!({"refit": 1})), "input.refit");
 }
 
 #[test]

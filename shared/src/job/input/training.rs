@@ -16,6 +16,9 @@ pub const MLP_WIDTH_RANGE: (u64, u64) = (4, 2048);
 pub const LEARNING_RATE_RANGE: (f64, f64) = (1e-6, 1.0);
 pub const SCALERS: &[&str] = &["robust", "standard"];
 pub const RECIPES: &[&str] = &["honest", "faithful"];
+/// Season lengths a request may name (each a seasonal naive baseline).
+pub const MAX_SEASONS: usize = 4;
+pub const SEASON_RANGE: (u64, u64) = (2, MAX_INPUT_SIZE);
 
 /// A forecasting model to train. Optional hyper-parameters override N-HiTS defaults
 /// (NeuralForecast's); `None` means "use the default".
@@ -47,6 +50,17 @@ pub struct TrainingInput {
     /// The bars fetched from a provider when there is no `data`: `1d` (default) or `1h`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Interval>,
+    /// Season lengths in bars for the seasonal naive baselines; default: from the bar spacing
+    /// and the autocorrelation of the training bars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seasons: Option<Vec<u32>>,
+    /// Calendar inputs (hour of day, day of week) as known-future features; default: on for
+    /// intraday and daily bars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exog: Option<bool>,
+    /// Retrain on the whole training region for the chosen number of steps (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refit: Option<bool>,
 }
 
 impl TrainingInput {
@@ -81,6 +95,11 @@ impl TrainingInput {
             recipe: f.optional_parsed("recipe", |s| one_of(s, RECIPES))?,
             data: f.optional_data_source("data")?,
             interval: f.optional_parsed("interval", super::parse_interval)?,
+            seasons: f
+                .optional_ints("seasons", MAX_SEASONS, SEASON_RANGE)?
+                .map(|v| v.into_iter().map(|m| m as u32).collect()),
+            exog: f.optional_bool("exog")?,
+            refit: f.optional_bool("refit")?,
         };
         f.deny_unknown()?;
         if let Some(DataSource::Inline { bars }) = &input.data {
@@ -89,15 +108,28 @@ impl TrainingInput {
         Ok(input)
     }
 
-    /// The input window: given, or five horizons (NeuralForecast's usual choice).
+    /// The input window known at submission: given, or five horizons (NeuralForecast's usual
+    /// choice) and at least two of the longest season named. The worker may widen it to two
+    /// of the longest season it finds in the data, within the compute budget, and corrects the
+    /// job's recorded cost then.
     pub fn effective_input_size(&self) -> u32 {
-        self.input_size.unwrap_or_else(|| (self.horizon * 5).min(MAX_INPUT_SIZE as u32))
+        self.input_size.unwrap_or_else(|| {
+            let longest = self.seasons.iter().flatten().copied().max().unwrap_or(0);
+            (self.horizon * 5).max(2 * longest).min(MAX_INPUT_SIZE as u32)
+        })
     }
 
-    /// The evaluation needs a test region (last 10 %) holding at least one horizon and a
-    /// fitting region longer than one input window; the honest recipe also needs a validation
-    /// tail (last 10 % of the training region) holding one horizon. The worker's forecast crate
-    /// applies the same rule; this copy lets the API reject inline data at submission.
+    /// Whether the honest recipe refits after choosing its steps (the default).
+    pub fn refits(&self) -> bool {
+        self.recipe.as_deref() != Some("faithful") && self.refit != Some(false)
+    }
+
+    /// The evaluation needs a test region (last 10 %) holding at least one horizon; the honest
+    /// recipe also needs 3 validation folds of one horizon in the last fifth of the training
+    /// region and, before the first fold, `input_size` + max(2 horizons, 64) bars; the
+    /// faithful one a fitting region longer than one input window. The worker's forecast crate
+    /// applies the same rule (a worker test checks they agree); this copy lets the API reject
+    /// inline data at submission.
     pub fn check_bar_count(&self, bars: usize) -> Result<(), String> {
         let honest = self.recipe.as_deref() != Some("faithful");
         let need = min_bars(self.effective_input_size() as usize, self.horizon as usize, honest);
@@ -112,13 +144,30 @@ impl TrainingInput {
     }
 }
 
+/// Validation folds the honest recipe spreads over the last fifth of the training region
+/// (at most `DEFAULT_FOLDS`, at least `MIN_FOLDS`), and the fewest training windows before them.
+const DEFAULT_FOLDS: usize = 10;
+const MIN_FOLDS: usize = 3;
+const MIN_TRAINING_WINDOWS: usize = 64;
+
 /// Smallest series length that the evaluation split accepts (see `check_bar_count`).
 pub fn min_bars(input_size: usize, horizon: usize, honest: bool) -> usize {
     let fits = |n: usize| {
         let test = n / 10;
         let train = n - test;
-        let validation = if honest { train / 10 } else { 0 };
-        test >= horizon && (!honest || validation >= horizon) && train - validation > input_size
+        if test < horizon {
+            return false;
+        }
+        if !honest {
+            return train > input_size;
+        }
+        let span = train / 5;
+        let folds = DEFAULT_FOLDS.min(span / horizon);
+        if folds < MIN_FOLDS {
+            return false;
+        }
+        let fit_end = train - horizon - (folds - 1) * (span / folds);
+        fit_end >= input_size + (2 * horizon).max(MIN_TRAINING_WINDOWS)
     };
     (1..).find(|&n| fits(n)).expect("some length always fits")
 }

@@ -155,6 +155,45 @@ impl<'a> Fields<'a> {
         Ok(Some(x))
     }
 
+    pub(crate) fn optional_bool(&mut self, name: &'static str) -> Result<Option<bool>, FieldError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => {
+                Err(self.error(name, format!("expected a boolean, got {}", kind_of(other))))
+            }
+        }
+    }
+
+    /// An array of at most `max_len` integers, each within `[min, max]`.
+    pub(crate) fn optional_ints(
+        &mut self,
+        name: &'static str,
+        max_len: usize,
+        (min, max): (u64, u64),
+    ) -> Result<Option<Vec<u64>>, FieldError> {
+        let Some(value) = self.get(name) else { return Ok(None) };
+        let items = value.as_array().ok_or_else(|| {
+            self.error(name, format!("expected an array of integers, got {}", kind_of(value)))
+        })?;
+        if items.len() > max_len {
+            return Err(self.error(name, format!("at most {max_len} entries, got {}", items.len())));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                item.as_u64().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
+                    FieldError::new(
+                        format!("{}[{i}]", self.field(name)),
+                        format!("expected an integer in {min}..={max}, got {item}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     pub(crate) fn optional_data_source(
         &mut self,
         name: &'static str,
