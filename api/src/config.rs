@@ -13,6 +13,8 @@ pub struct ApiConfig {
     pub addr: SocketAddr,
     pub max_body_bytes: usize,
     pub results_dir: PathBuf,
+    /// The market-data files `GET /forecast/{symbol}` reads again for a model trained on a CSV.
+    pub data: DataFiles,
     pub queue_max_backlog: u64,
     pub http: HttpLimits,
     pub streams: StreamLimits,
@@ -21,6 +23,31 @@ pub struct ApiConfig {
     pub cors_origins: Vec<HeaderValue>,
     /// A separate, unauthenticated address for `/metrics`.
     pub metrics_addr: Option<SocketAddr>,
+}
+
+/// `DATA_DIR` and the worker's read limits (`MAX_DATA_BYTES`, `MAX_BARS`): any file a model
+/// was trained on can be read again, and nothing larger.
+#[derive(Debug, Clone)]
+pub struct DataFiles {
+    pub dir: PathBuf,
+    pub max_bytes: u64,
+    pub max_bars: usize,
+}
+
+impl DataFiles {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            dir: env.parse(&DATA_DIR)?,
+            max_bytes: env.parse(&MAX_DATA_BYTES)?,
+            max_bars: env.parse(&MAX_BARS)?,
+        })
+    }
+
+    /// `dir` with the default limits (tests, tools).
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        let defaults = Self::from_env(&Env::default()).expect("the defaults are valid");
+        Self { dir: dir.into(), ..defaults }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +82,7 @@ impl ApiConfig {
             addr: env.parse(&API_ADDR)?,
             max_body_bytes: env.parse(&MAX_BODY_BYTES)?,
             results_dir: env.parse(&RESULTS_DIR)?,
+            data: DataFiles::from_env(env)?,
             queue_max_backlog: env.parse(&QUEUE_MAX_BACKLOG)?,
             http: HttpLimits::from_env(env)?,
             streams: StreamLimits::from_env(env)?,

@@ -1,7 +1,8 @@
 //! One error type for every handler, rendered as `application/problem+json` (RFC 9457).
 //!
-//! Client mistakes carry the field they concern; infrastructure outages become 503 with
-//! `Retry-After`; anything unexpected is an opaque 500 whose cause is logged once, here.
+//! Client mistakes carry the field they concern; infrastructure outages, and files an operator
+//! must restore, become 503 with `Retry-After`; anything unexpected is an opaque 500 whose cause
+//! is logged once, here.
 
 use axum::{
     Json,
@@ -23,6 +24,11 @@ pub enum ApiError {
     Refused { status: StatusCode, detail: String, headers: HeaderMap },
     #[error("{what} is unavailable: {cause}")]
     Unavailable { what: &'static str, cause: String },
+    /// 503 for something this server should hold and does not (a model's files, the data it
+    /// was trained on): an operator's fault. `detail` tells the client what is missing; `cause`
+    /// goes to the log.
+    #[error("{detail}: {cause}")]
+    ServerFault { detail: String, cause: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -83,6 +89,10 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable { what, cause } => {
                 tracing::warn!(error.message = %cause, "{what} is unavailable");
                 let detail = format!("{what} is unavailable; retry shortly");
+                (StatusCode::SERVICE_UNAVAILABLE, None, detail)
+            }
+            ApiError::ServerFault { detail, cause } => {
+                tracing::error!(error.message = %cause, "{detail}");
                 (StatusCode::SERVICE_UNAVAILABLE, None, detail)
             }
             ApiError::Internal(e) => {

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
 use shared::{market::online::OnlineData, rate_limit::RateLimiter};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -61,6 +61,7 @@ impl Application {
             submitter,
             events,
             metrics: Metrics::install(),
+            forecast_slots: Arc::new(Semaphore::new(routes::models::FORECAST_SLOTS)),
         };
         Ok(Self { listener, metrics_listener, state: AppState(Arc::new(app)), shutdown })
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use shared::{market::online::OnlineData, queue::Producer, rate_limit::RateLimiter};
 use sqlx::PgPool;
+use tokio::sync::Semaphore;
 
 use crate::{
     auth::cache::KeyCache, config::ApiConfig, events::EventHub, metrics::Metrics, submit::Submitter,
@@ -23,6 +24,9 @@ pub struct App {
     pub rate: RateLimiter,
     /// Online market-data providers behind the cache, for `GET /market/{symbol}/bars?fetch=true`.
     pub online: OnlineData,
+    /// Forecasts computed at once (`GET /forecast/{symbol}`): each holds a model and its bars in
+    /// memory and a CPU busy, so their number is fixed whatever clients send.
+    pub forecast_slots: Arc<Semaphore>,
 }
 
 impl std::ops::Deref for AppState {

@@ -36,9 +36,11 @@ pub struct SubmitJob(serde_json::Value);
         jobs::share::share_model,
         crate::routes::market::bars::get_bars,
         crate::routes::market::symbols::list_symbols,
+        crate::routes::models::list::list_models,
+        crate::routes::models::forecast::get_forecast,
     ),
     components(schemas(SubmitJob, shared::job::Job, shared::job::JobSummary, shared::job::Progress, crate::error::Problem)),
-    tags((name = "jobs"), (name = "market"), (name = "operations"))
+    tags((name = "jobs"), (name = "market"), (name = "models"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

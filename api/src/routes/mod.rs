@@ -4,6 +4,7 @@ mod docs;
 pub(crate) mod health;
 pub mod jobs;
 pub mod market;
+pub mod models;
 mod security;
 
 use axum::{
@@ -33,6 +34,8 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}/artifacts/{name}", get(jobs::artifacts::get_artifact))
         .route("/market/symbols", get(market::symbols::list_symbols))
         .route("/market/{symbol}/bars", get(market::bars::get_bars))
+        .route("/models", get(models::list::list_models))
+        .route("/forecast/{symbol}", get(models::forecast::get_forecast))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/metrics", get(crate::metrics::render_for_admin))

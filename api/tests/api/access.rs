@@ -32,6 +32,8 @@ async fn every_route_but_health_needs_a_key() {
         ("GET", format!("/jobs/{id}/events")),
         ("GET", format!("/jobs/{id}/artifacts")),
         ("GET", format!("/jobs/{id}/artifacts/model.safetensors")),
+        ("GET", "/models".to_owned()),
+        ("GET", "/forecast/NVDA".to_owned()),
         ("GET", "/ready".to_owned()),
         ("GET", "/metrics".to_owned()),
         ("GET", "/openapi.json".to_owned()),

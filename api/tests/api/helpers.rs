@@ -14,6 +14,8 @@ pub struct TestApi {
     pub token: String,
     pub state: AppState,
     pub results: tempfile::TempDir,
+    /// `DATA_DIR`.
+    pub data: tempfile::TempDir,
     pub redis: RedisNamespace,
     /// Where `METRICS_ADDR` is bound, when the test set one.
     pub metrics_addr: Option<std::net::SocketAddr>,
@@ -40,6 +42,8 @@ pub fn config(db: &TestDb, redis: &RedisNamespace, results: PathBuf) -> ApiConfi
         },
         addr: "127.0.0.1:0".parse().unwrap(),
         max_body_bytes: 1024 * 1024,
+        // No data files unless a test brings its own (`spawn_api_with` does).
+        data: api::config::DataFiles::at(results.join("no-data")),
         results_dir: results,
         queue_max_backlog: 2000,
         http: api::server::HttpLimits::default(),
@@ -57,8 +61,9 @@ pub async fn spawn_api() -> TestApi {
 pub async fn spawn_api_with(adjust: impl FnOnce(&mut ApiConfig)) -> TestApi {
     shared::telemetry::init_for_tests();
     let (db, redis) = (TestDb::new().await, RedisNamespace::new());
-    let results = tempfile::tempdir().unwrap();
+    let (results, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut config = config(&db, &redis, results.path().to_owned());
+    config.data = api::config::DataFiles::at(data.path());
     adjust(&mut config);
     let shutdown = CancellationToken::new();
     let app = Application::build(config, shutdown.clone()).await.expect("API builds");
@@ -78,7 +83,7 @@ pub async fn spawn_api_with(adjust: impl FnOnce(&mut ApiConfig)) -> TestApi {
     .await
     .unwrap();
     let client = testkit::bearer_client(&token);
-    TestApi { base, client, token, state, results, redis, metrics_addr, shutdown, db }
+    TestApi { base, client, token, state, results, data, redis, metrics_addr, shutdown, db }
 }
 
 impl TestApi {

@@ -8,6 +8,7 @@ mod helpers;
 mod jobs;
 mod limits;
 mod market;
+mod models;
 mod operations;
 mod quotas;
 mod validation;

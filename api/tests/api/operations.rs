@@ -104,6 +104,8 @@ async fn the_openapi_document_describes_every_route() {
         "/jobs/{id}/retry",
         "/jobs/{id}/events",
         "/jobs/{id}/artifacts",
+        "/models",
+        "/forecast/{symbol}",
         "/health",
         "/ready",
     ] {
