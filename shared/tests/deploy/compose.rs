@@ -246,7 +246,8 @@ fn state_lives_in_named_volumes_and_results_on_the_host() {
         assert!(declared.contains(volume), "volume {volume} is not declared");
     }
     assert_eq!(mounts("worker"), ["./results:/results", "./data:/data:ro"]);
-    assert_eq!(mounts("api"), ["./results:/results:ro"]);
+    // The api reads results and data (GET /forecast reads a model's CSV again), never writes.
+    assert_eq!(mounts("api"), ["./results:/results:ro", "./data:/data:ro"]);
     let redis = strings(&service(&file, "redis")["command"]).join(" ");
     assert!(redis.contains("--appendonly yes"), "Redis persists with AOF: {redis}");
 }
