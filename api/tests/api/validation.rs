@@ -162,3 +162,46 @@ async fn an_idempotency_key_must_be_one_printable_ascii_header() {
     }
     assert_eq!(post(vec!["order 42"]).await.unwrap().status(), 202);
 }
+
+/// Too few inline bars for an honest evaluation (three validation folds, a test window and the
+/// training windows before them) is refused at submission, naming the minimum; seasons, exog
+/// and refit are checked like every other field.
+#[tokio::test]
+async fn training_needs_enough_bars_for_its_folds_and_names_the_minimum() {
+    let api = spawn_api().await;
+    let bars = |n: usize| {
+        let start = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        (0..n)
+            .map(|i| {
+                let close = 100.0 + (i as f64).sin();
+                json!({"time": (start + chrono::Days::new(i as u64)).to_string(),
+                       "open": close, "high": close + 1.0, "low": close - 1.0, "close": close})
+            })
+            .collect::<Vec<_>>()
+    };
+    let training = |n: usize, extra: serde_json::Value| {
+        let mut input = json!({"symbol": "SYN", "model": "nhits", "horizon": 1, "input_size": 5,
+            "data": {"source": "inline", "bars": bars(n)}});
+        input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        json!({"kind": "training", "input": input})
+    };
+    let problem =
+        assert_problem(api.post_job(&training(30, json!({}))).await, 422, "input.data.bars").await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("30 bars are too few") && detail.contains("at least 87"), "{detail}");
+    assert_eq!(api.post_job(&training(87, json!({}))).await.status(), 202);
+    assert_problem(
+        api.post_job(&training(200, json!({"seasons": [1]}))).await,
+        422,
+        "input.seasons[0]",
+    )
+    .await;
+    assert_problem(api.post_job(&training(200, json!({"exog": "on"}))).await, 422, "input.exog")
+        .await;
+    assert_problem(
+        api.post_job(&training(200, json!({"refit": null, "seasons": "weekly"}))).await,
+        422,
+        "input.seasons",
+    )
+    .await;
+}
