@@ -128,12 +128,6 @@ pub struct Forecast {
     pub points: Vec<ForecastPoint>,
 }
 
-impl Forecast {
-    pub fn values(&self) -> Vec<f64> {
-        self.points.iter().map(|p| p.value).collect()
-    }
-}
-
 /// Everything a training run measured. Serialises to the job's `result` / `metrics.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingReport {

@@ -50,7 +50,7 @@ pub async fn bars(
     to: Option<NaiveDateTime>,
     limit: i64,
 ) -> Result<Vec<Bar>, sqlx::Error> {
-    let rows: Vec<(NaiveDateTime, f64, f64, f64, f64, f64)> = sqlx::query_as(
+    let rows = sqlx::query_as(
         "SELECT time, open, high, low, close, volume FROM market_bars
          WHERE provider = $1 AND symbol = $2 AND interval = $3
            AND ($4::timestamp IS NULL OR time >= $4) AND ($5::timestamp IS NULL OR time <= $5)
@@ -64,9 +64,36 @@ pub async fn bars(
     .bind(limit)
     .fetch_all(db)
     .await?;
+    Ok(to_bars(series, rows))
+}
+
+/// The latest `limit` bars of a series, oldest first.
+pub async fn latest_bars(
+    db: impl PgExecutor<'_>,
+    series: &Series,
+    limit: i64,
+) -> Result<Vec<Bar>, sqlx::Error> {
+    let rows = sqlx::query_as(
+        "SELECT * FROM (SELECT time, open, high, low, close, volume FROM market_bars
+                        WHERE provider = $1 AND symbol = $2 AND interval = $3
+                        ORDER BY time DESC LIMIT $4) latest
+         ORDER BY time",
+    )
+    .bind(&series.provider)
+    .bind(&series.symbol)
+    .bind(&series.interval)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(to_bars(series, rows))
+}
+
+type BarRow = (NaiveDateTime, f64, f64, f64, f64, f64);
+
+/// Daily series hold dates, the others instants.
+fn to_bars(series: &Series, rows: Vec<BarRow>) -> Vec<Bar> {
     let daily = series.interval == Interval::Day.as_str();
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|(time, open, high, low, close, volume)| Bar {
             time: if daily { BarTime::Date(time.date()) } else { BarTime::DateTime(time) },
             open,
@@ -75,7 +102,7 @@ pub async fn bars(
             close,
             volume,
         })
-        .collect())
+        .collect()
 }
 
 /// Tries to take the lock of one symbol and interval until `conn`'s transaction ends: one

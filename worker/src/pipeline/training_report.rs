@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::report::text;
+use super::report::{interval, number, text};
 
 pub fn render(r: &Value) -> String {
     let mut out = String::new();
@@ -78,21 +78,14 @@ pub fn render(r: &Value) -> String {
     }
     writeln!(out, "\n## Forecast\n\n| step | time | value | 80 % interval | 95 % interval |\n| --- | --- | --- | --- | --- |").unwrap();
     for p in r["forecast"].as_array().into_iter().flatten() {
-        let band = |lo: &str, hi: &str| {
-            if p[lo].is_number() {
-                format!("{} – {}", number(&p[lo]), number(&p[hi]))
-            } else {
-                "—".into()
-            }
-        };
         writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
             text(&p["step"]),
             text(&p["time"]),
             number(&p["value"]),
-            band("lower_80", "upper_80"),
-            band("lower_95", "upper_95")
+            interval(p, 80),
+            interval(p, 95)
         )
         .unwrap();
     }
@@ -105,10 +98,6 @@ pub fn render(r: &Value) -> String {
         .unwrap();
     }
     out
-}
-
-fn number(v: &Value) -> String {
-    v.as_f64().map_or_else(|| "—".into(), |x| format!("{x:.4}"))
 }
 
 fn percent(v: &Value) -> String {

@@ -5,7 +5,6 @@
 //! What needs Postgres is read here; a CSV file and inline JSON are parsed later, on the
 //! blocking pool, inside the forecast's slot (`run`), so that their memory is bounded too.
 
-use chrono::NaiveDateTime;
 use serde_json::Value;
 use shared::{
     db::market as store,
@@ -100,21 +99,7 @@ async fn cached(
     let Some(series) = held.into_iter().find(|s| s.provider == provider) else {
         return Err(missing());
     };
-    let from: Option<NaiveDateTime> = if i64::from(series.bars) > MAX_CACHED_BARS {
-        sqlx::query_scalar(
-            "SELECT time FROM market_bars WHERE provider = $1 AND symbol = $2 AND interval = $3
-             ORDER BY time DESC OFFSET $4 LIMIT 1",
-        )
-        .bind(&series.provider)
-        .bind(&series.symbol)
-        .bind(&series.interval)
-        .bind(MAX_CACHED_BARS - 1)
-        .fetch_optional(&state.pool)
-        .await?
-    } else {
-        None
-    };
-    let bars = store::bars(&state.pool, &series, from, None, MAX_CACHED_BARS).await?;
+    let bars = store::latest_bars(&state.pool, &series, MAX_CACHED_BARS).await?;
     if bars.is_empty() {
         return Err(missing());
     }
