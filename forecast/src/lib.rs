@@ -39,5 +39,6 @@ pub use plan::{Plan, SeasonSource, Wishes, plan};
 pub use protocol::{Band, Conformal, Coverage, Forecaster, Metrics};
 pub use train::{
     EvaluationSummary, Forecast, ForecastPoint, MARGIN, PerForecaster, Selection, Series,
-    SplitSummary, TrainingOutcome, TrainingReport, check_training_input, minimum_bars, train,
+    SplitSummary, TestWindow, TrainingOutcome, TrainingReport, check_training_input, minimum_bars,
+    train,
 };

@@ -12,7 +12,7 @@ use candle_core::Device;
 use chrono::NaiveDateTime;
 
 pub use report::{
-    EvaluationSummary, Forecast, ForecastPoint, PerForecaster, Selection, SplitSummary,
+    EvaluationSummary, Forecast, ForecastPoint, PerForecaster, Selection, SplitSummary, TestWindow,
     TrainingReport,
 };
 pub use select::MARGIN;
@@ -223,6 +223,7 @@ pub fn train(
         })
         .collect();
     let intervals = conformal.iter().find(|(who, _)| *who == served_by).map(|(_, c)| c.clone());
+    let last_test_window = last_window(values, &split.origins, cfg.horizon, served_by, &test_fc);
     let best_baseline = select::best_on_test(&test, &baselines);
     let summary = summarise(
         cfg.recipe,
@@ -264,8 +265,26 @@ pub fn train(
         intervals,
         summary,
         forecast,
+        last_test_window,
     };
     Ok(TrainingOutcome { report, model })
+}
+
+/// The scored forecast of `who` at the last test origin, with the bars it was scored against.
+fn last_window(
+    values: &[f64],
+    origins: &[usize],
+    horizon: usize,
+    who: Forecaster,
+    test_fc: &[(Forecaster, Vec<Vec<f64>>)],
+) -> Option<TestWindow> {
+    let (&origin, (_, fc)) = origins.last().zip(test_fc.iter().find(|(w, _)| *w == who))?;
+    Some(TestWindow {
+        forecaster: who,
+        origin,
+        forecast: fc.last()?.clone(),
+        actual: values[origin..origin + horizon].to_vec(),
+    })
 }
 
 fn summarise(
@@ -333,6 +352,16 @@ mod tests {
         let ramp: Vec<f64> = (0..30).map(f64::from).collect();
         let err = check_training_input(&Series::new(&ramp), &cfg).unwrap_err();
         assert!(matches!(err, ForecastError::TooFewBars { needed, .. } if needed > 30), "{err}");
+    }
+
+    #[test]
+    fn the_last_test_window_is_the_served_forecasters_last_scored_window() {
+        let values: Vec<f64> = (0..20).map(f64::from).collect();
+        let fc = |base: f64| vec![vec![base; 3], vec![base + 1.0; 3]];
+        let test_fc = [(Forecaster::Nhits, fc(0.0)), (Forecaster::Naive, fc(10.0))];
+        let w = last_window(&values, &[14, 17], 3, Forecaster::Naive, &test_fc).unwrap();
+        assert_eq!((w.forecaster, w.origin), (Forecaster::Naive, 17));
+        assert_eq!((w.forecast, w.actual), (vec![11.0; 3], vec![17.0, 18.0, 19.0]));
     }
 
     #[test]

@@ -128,6 +128,17 @@ pub struct Forecast {
     pub points: Vec<ForecastPoint>,
 }
 
+/// The served forecaster's forecast of the last scored test window, exactly as it was scored:
+/// bars `origin .. origin + horizon`, forecast from the bars before `origin`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestWindow {
+    pub forecaster: Forecaster,
+    /// Index of the window's first bar in the series.
+    pub origin: usize,
+    pub forecast: Vec<f64>,
+    pub actual: Vec<f64>,
+}
+
 /// Everything a training run measured. Serialises to the job's `result` / `metrics.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingReport {
@@ -163,6 +174,9 @@ pub struct TrainingReport {
     pub summary: EvaluationSummary,
     /// The served forecaster's forecast of the `horizon` bars after the data's end.
     pub forecast: Forecast,
+    /// The served forecaster on the last test window (absent from reports written before it).
+    #[serde(default)]
+    pub last_test_window: Option<TestWindow>,
 }
 
 /// One paragraph a user can act on: against the best baseline, and why what is served is.

@@ -6,11 +6,13 @@ mod data;
 mod forecast_context;
 mod journal;
 mod llm;
+mod loss_history;
 mod market;
 mod prompts;
 mod report;
 mod training;
 mod training_report;
+mod training_result;
 
 use shared::job::{AnalysisInput, JobSpec};
 

@@ -8,14 +8,16 @@ use forecast::{
     ForecastError, NHitsConfig, Plan, Recipe, ScalerKind, Series, StepProgress, TrainingReport,
     Wishes,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::{
     job::{Progress, TrainingInput},
-    market::{Bar, online::Until},
+    market::online::Until,
 };
 
 use super::data::load_bars;
+use super::loss_history::LossHistory;
 use super::training_report;
+use super::training_result::{data_range, forecast_csv, result};
 use crate::job::{Artifact, JobContext, JobError, JobOutput, Services, StopReason};
 
 pub async fn run(
@@ -58,7 +60,11 @@ pub async fn run(
     let trained = tokio::task::spawn_blocking(move || -> Result<Trained, ForecastError> {
         let device = forecast::best_device();
         let refits = train_config.refit && train_config.recipe == Recipe::Honest;
-        let mut hooks = |p: &StepProgress| report_step(&train_ctx, p, refits);
+        let mut history = LossHistory::default();
+        let mut hooks = |p: &StepProgress| {
+            history.record(p);
+            report_step(&train_ctx, p, refits, &history)
+        };
         let series = Series::with_times(&values, &times);
         let outcome = forecast::train(&series, &train_config, &device, &mut hooks)?;
         train_ctx.report(Progress::new(92.0, "saving", "saving the model and its evaluation"));
@@ -69,7 +75,7 @@ pub async fn run(
             .map_err(io(dir.join(forecast::WEIGHTS_FILE)))?;
         let card = std::fs::read(dir.join(forecast::CARD_FILE))
             .map_err(io(dir.join(forecast::CARD_FILE)))?;
-        Ok(Trained { card, report: outcome.report })
+        Ok(Trained { card, report: outcome.report, history })
     })
     .await;
     let _ = tokio::fs::remove_dir_all(&staging).await;
@@ -84,7 +90,7 @@ pub async fn run(
         }
     };
 
-    let mut result = result(ctx, input, &bars, &trained.report, &plan);
+    let mut result = result(ctx, input, &bars, &trained.report, &plan, &trained.history);
     result["data_source"] = json!(origin);
     let files = vec![
         Artifact::file("model.safetensors", weights),
@@ -99,6 +105,8 @@ pub async fn run(
 struct Trained {
     report: TrainingReport,
     card: Vec<u8>,
+    /// Every step of the fit and the refit, decimated.
+    history: LossHistory,
 }
 
 /// Re-checks the compute budget (stored jobs outlive settings) for an input window of
@@ -185,9 +193,14 @@ fn config(services: &Services, input: &TrainingInput, series: &Series) -> (NHits
     (config, plan)
 }
 
-/// Progress per step; cancellation (or a timeout, a lost lease, shutdown) between steps. With
-/// a refit the fit takes 5-60 % and the refit 60-90 %.
-fn report_step(ctx: &JobContext, p: &StepProgress, refits: bool) -> ControlFlow<()> {
+/// Progress per step, with the loss curve so far; cancellation (or a timeout, a lost lease,
+/// shutdown) between steps. With a refit the fit takes 5-60 % and the refit 60-90 %.
+fn report_step(
+    ctx: &JobContext,
+    p: &StepProgress,
+    refits: bool,
+    history: &LossHistory,
+) -> ControlFlow<()> {
     if ctx.stop_reason().is_some() {
         return ControlFlow::Break(());
     }
@@ -202,10 +215,15 @@ fn report_step(ctx: &JobContext, p: &StepProgress, refits: bool) -> ControlFlow<
     if let Some(val) = p.val_loss {
         message.push_str(&format!(", validation MASE {val:.3}"));
     }
-    let detail = json!({"step": p.step, "max_steps": p.max_steps, "train_loss": p.train_loss,
-                        "val_loss": p.val_loss, "learning_rate": p.learning_rate, "refit": p.refit});
-    ctx.report(Progress::new(percent, stage, message).with_detail(detail));
+    ctx.report(Progress::new(percent, stage, message).with_detail(step_detail(p, history)));
     ControlFlow::Continue(())
+}
+
+/// `progress.detail`: the latest step and the curve so far (`history`, as `loss_history`).
+fn step_detail(p: &StepProgress, history: &LossHistory) -> serde_json::Value {
+    json!({"step": p.step, "max_steps": p.max_steps, "train_loss": p.train_loss,
+           "val_loss": p.val_loss, "learning_rate": p.learning_rate, "refit": p.refit,
+           "history": history.to_json()})
 }
 
 fn to_job_error(ctx: &JobContext, e: ForecastError) -> JobError {
@@ -219,88 +237,32 @@ fn to_job_error(ctx: &JobContext, e: ForecastError) -> JobError {
     }
 }
 
-fn result(
-    ctx: &JobContext,
-    input: &TrainingInput,
-    bars: &[Bar],
-    report: &TrainingReport,
-    plan: &Plan,
-) -> Value {
-    let split = &report.split;
-    let len = |r: [usize; 2]| r[1] - r[0];
-    let summary = &report.summary;
-    json!({
-        "model_id": ctx.job_id(),
-        "symbol": input.symbol.as_str(),
-        "model": "nhits",
-        "data_range": data_range(bars),
-        "sizes": {
-            "train": len(split.fit),
-            "validation": split.validation.map(len).unwrap_or(0),
-            "folds": split.folds.len(),
-            "refit": split.refit.map(len),
-            "test": len(split.test),
-            "test_windows": split.test_windows,
-        },
-        "plan": {
-            "seasons": plan.seasons.iter().map(|(m, from)| json!({"bars": m, "from": from})).collect::<Vec<_>>(),
-            "spacing": plan.spacing,
-            "exog": plan.exog,
-            "input_size": plan.input_size,
-        },
-        "training_seconds": report.training_seconds,
-        "seconds_per_step": report.seconds_per_step,
-        "first_step_seconds": report.first_step_seconds,
-        "steps_run": report.steps_run,
-        "kept_step": report.kept_step,
-        "refit_steps": report.refit_steps,
-        "stopped_early": report.stopped_early,
-        "device": report.device,
-        "parameter_count": report.parameter_count,
-        "metrics": report.test,
-        "validation_mase": report.validation_mase,
-        "selection": report.selection,
-        "coverage": report.coverage,
-        "intervals": report.intervals,
-        "best_baseline": summary.best_baseline,
-        "skill_vs_best_baseline": summary.skill_vs_best_baseline,
-        "served_skill_vs_best_baseline": summary.served_skill_vs_best_baseline,
-        "beats_best_baseline": summary.beats_best_baseline,
-        "skill_vs_naive": summary.skill_vs_naive,
-        "beats_naive": summary.beats_naive,
-        "served_by": summary.served_by,
-        "verdict": summary.verdict,
-        "forecast": report.forecast.points,
-        "config": report.config,
-    })
-}
-
-fn data_range(bars: &[Bar]) -> Value {
-    let (first, last) =
-        (bars.first().expect("checked non-empty"), bars.last().expect("checked non-empty"));
-    json!({"from": first.time, "to": last.time, "to_date": last.time.date(), "bars": bars.len()})
-}
-
-fn forecast_csv(report: &TrainingReport) -> String {
-    let mut csv = String::from("step,time,forecast,lower_80,upper_80,lower_95,upper_95\n");
-    for p in &report.forecast.points {
-        let band = p.band.map_or_else(
-            || ",,,".to_string(),
-            |b| format!("{},{},{},{}", b.lower_80, b.upper_80, b.lower_95, b.upper_95),
-        );
-        csv.push_str(&format!(
-            "{},{},{},{band}\n",
-            p.step,
-            p.time.as_deref().unwrap_or(""),
-            p.value
-        ));
-    }
-    csv
-}
-
 #[cfg(test)]
 mod tests {
     use shared::job::input_bounds;
+
+    #[test]
+    fn the_progress_detail_carries_the_latest_step_and_the_curve_so_far() {
+        use super::{LossHistory, StepProgress, step_detail};
+        let step = |step, val_loss| StepProgress {
+            step,
+            max_steps: 10,
+            refit: false,
+            train_loss: 0.5,
+            val_loss,
+            learning_rate: 1e-3,
+        };
+        let mut history = LossHistory::default();
+        history.record(&step(1, None));
+        history.record(&step(2, Some(0.75)));
+        let detail = step_detail(&step(2, Some(0.75)), &history);
+        assert_eq!((detail["step"].as_u64(), detail["max_steps"].as_u64()), (Some(2), Some(10)));
+        assert_eq!(
+            detail["history"],
+            serde_json::json!({"step": [1, 2], "train_loss": [0.5, 0.5], "val_loss": [null, 0.75],
+                               "refit": [false, false]})
+        );
+    }
 
     #[test]
     fn the_api_accepts_exactly_what_the_model_accepts() {

@@ -70,6 +70,10 @@ async fn a_training_job_reports_steps_and_stores_its_model_metrics_and_forecast(
         assert!(lo <= v && v <= hi, "{p}");
     }
     assert!(r["sizes"]["test"].as_u64().unwrap() >= 5);
+    assert_loss_history(r);
+    let csv = std::fs::read_to_string(stack.data.path().join("GOOG.csv")).unwrap();
+    let last_close: f64 = csv.lines().last().unwrap().split(',').nth(4).unwrap().parse().unwrap();
+    assert_chart(r, 5, last_close);
 
     let dir = stack.result_dir(id);
     for file in ["model.safetensors", "model.json", "metrics.json", "forecast.csv", "report.md"] {
@@ -112,6 +116,53 @@ async fn a_training_job_reports_steps_and_stores_its_model_metrics_and_forecast(
     assert!(done["result"]["forecast"].is_null(), "{}", done["result"]["forecast"]);
 }
 
+/// The curve of the fit then the refit (whose steps count from 1 again), at most 256 points,
+/// in order, ending at the refit's last step.
+fn assert_loss_history(r: &Value) {
+    let h = &r["loss_history"];
+    let column = |name: &str| h[name].as_array().unwrap_or_else(|| panic!("{name}: {h}")).clone();
+    let steps: Vec<u64> = column("step").iter().map(|s| s.as_u64().unwrap()).collect();
+    let refit: Vec<bool> = column("refit").iter().map(|s| s.as_bool().unwrap()).collect();
+    assert!(!steps.is_empty() && steps.len() <= 256, "{h}");
+    assert_eq!(
+        (column("train_loss").len(), column("val_loss").len(), refit.len()),
+        (steps.len(), steps.len(), steps.len())
+    );
+    let order: Vec<(bool, u64)> = refit.iter().copied().zip(steps.iter().copied()).collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "steps increase, the refit last: {h}");
+    assert_eq!(order[0], (false, 1));
+    assert_eq!(order.last(), Some(&(true, r["refit_steps"].as_u64().unwrap())), "{h}");
+    let fit_steps = refit.iter().filter(|&&r| !r).count() as u64;
+    assert_eq!(fit_steps, r["steps_run"].as_u64().unwrap(), "60 steps are all kept");
+    assert!(column("train_loss").iter().all(Value::is_number), "{h}");
+    assert!(column("val_loss").iter().any(Value::is_number), "validation checks: {h}");
+}
+
+/// The test window as scored and the end of the series, ending with its last close.
+fn assert_chart(r: &Value, horizon: usize, last_close: f64) {
+    let chart = &r["chart"];
+    let test = &chart["test"];
+    assert_eq!(test["forecaster"], r["served_by"], "{chart}");
+    for column in ["time", "forecast", "actual"] {
+        let values = test[column].as_array().unwrap_or_else(|| panic!("{column}: {chart}"));
+        assert_eq!(values.len(), horizon, "{column}: {chart}");
+    }
+    assert!(test["forecast"].as_array().unwrap().iter().all(Value::is_number), "{chart}");
+    let (times, values) = (&chart["history"]["time"], &chart["history"]["value"]);
+    let values = values.as_array().unwrap();
+    assert!(!values.is_empty() && values.len() == times.as_array().unwrap().len(), "{chart}");
+    assert!((values.last().unwrap().as_f64().unwrap() - last_close).abs() < 1e-9, "{chart}");
+    let last_bar = r["data_range"]["to"].as_str().unwrap();
+    assert_eq!(times.as_array().unwrap().last().unwrap(), &json!(format!("{last_bar}T00:00:00Z")));
+    // The whole test region is shown, so the window's bars are among the history's.
+    let at = times.as_array().unwrap().iter().position(|t| *t == test["time"][0]).unwrap();
+    let after = test["bars_after"].as_u64().unwrap() as usize;
+    assert_eq!(at, values.len() - after - horizon, "{chart}");
+    for k in 0..horizon {
+        assert_eq!(test["actual"][k], values[at + k], "{chart}");
+    }
+}
+
 #[tokio::test]
 async fn a_training_job_is_cancelled_between_steps() {
     let stack = stack().await;
@@ -123,6 +174,9 @@ async fn a_training_job_is_cancelled_between_steps() {
         if job["progress"]["stage"] == "training"
             && job["progress"]["detail"]["step"].as_u64().unwrap_or(0) > 0
         {
+            // The curve so far travels with the progress.
+            let history = &job["progress"]["detail"]["history"];
+            assert!(!history["step"].as_array().unwrap().is_empty(), "{history}");
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "training never started: {job}");
