@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use axum::http::HeaderValue;
-use shared::config::{CommonConfig, ConfigError, Env, settings::*};
+use shared::config::{CommonConfig, ConfigError, Env, Setting, settings::*};
 
 use crate::{auth::AuthMode, events::StreamLimits, quota::Quotas, server::HttpLimits};
 
@@ -23,6 +23,8 @@ pub struct ApiConfig {
     pub cors_origins: Vec<HeaderValue>,
     /// A separate, unauthenticated address for `/metrics`.
     pub metrics_addr: Option<SocketAddr>,
+    /// The Ollama server `GET /overview` probes (`OLLAMA_URL`); `None`: not configured.
+    pub ollama_url: Option<reqwest::Url>,
 }
 
 /// `DATA_DIR` and the worker's read limits (`MAX_DATA_BYTES`, `MAX_BARS`): any file a model
@@ -89,8 +91,29 @@ impl ApiConfig {
             auth: AuthConfig::from_env(env)?,
             cors_origins: cors_origins(env)?,
             metrics_addr: env.raw(&METRICS_ADDR).map(|_| env.parse(&METRICS_ADDR)).transpose()?,
+            ollama_url: ollama_url(env)?,
         })
     }
+}
+
+/// The worker's `OLLAMA_URL`, without its default: the api reports on an Ollama only when
+/// told where it is (compose tells it), never on a guessed `http://ollama:11434`.
+const OLLAMA_URL_IF_SET: Setting = Setting { default: None, ..OLLAMA_URL };
+
+fn ollama_url(env: &Env) -> Result<Option<reqwest::Url>, ConfigError> {
+    let Some(raw) = env.raw(&OLLAMA_URL_IF_SET) else { return Ok(None) };
+    let url = raw
+        .parse::<reqwest::Url>()
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host() && u.query().is_none());
+    // The value may hold a password: the error shows it masked.
+    url.map(Some).ok_or_else(|| {
+        ConfigError::invalid(
+            &OLLAMA_URL,
+            &shared::redact::redact_url(&raw),
+            "an http(s) URL such as http://ollama:11434",
+        )
+    })
 }
 
 fn cors_origins(env: &Env) -> Result<Vec<HeaderValue>, ConfigError> {
@@ -111,4 +134,24 @@ fn cors_origins(env: &Env) -> Result<Vec<HeaderValue>, ConfigError> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn ollama_url_is_optional_for_the_api_and_checked_when_given() {
+        assert_eq!(ollama_url(&env(&[])).unwrap(), None, "the worker's default is not used");
+        assert_eq!(ollama_url(&env(&[("OLLAMA_URL", "")])).unwrap(), None);
+        let set = ollama_url(&env(&[("OLLAMA_URL", "http://ollama:11434")])).unwrap();
+        assert_eq!(set.unwrap().as_str(), "http://ollama:11434/");
+        let bad = ollama_url(&env(&[("OLLAMA_URL", "ftp://u:s3cret@host")])).unwrap_err();
+        let text = bad.to_string();
+        assert!(text.contains("OLLAMA_URL") && !text.contains("s3cret"), "{text}");
+    }
 }

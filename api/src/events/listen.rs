@@ -1,11 +1,12 @@
-//! The hub's two tasks: the listener marks watched jobs that changed, the fetcher reads them.
+//! The hub's two tasks: the listener marks watched jobs that changed (every changed job while
+//! the feed is followed), the fetcher reads them.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
-use super::{Inner, Latest};
+use super::{Inner, Latest, firehose};
 
 const CHANNEL: &str = "tradeforge_jobs";
 /// Most ids read in one query.
@@ -53,10 +54,15 @@ pub(super) async fn listen(hub: Arc<Inner>) {
 
 fn mark(hub: &Inner, payload: &str) {
     let mut state = hub.state.lock().expect("hub lock");
+    let feed = firehose::followed(hub);
     let mut any = false;
     for id in payload.split(',').filter_map(|raw| raw.parse::<Uuid>().ok()) {
         if state.watched.contains_key(&id) {
             state.dirty.insert(id);
+            any = true;
+        }
+        if feed {
+            state.feed_dirty.insert(id);
             any = true;
         }
     }
@@ -74,32 +80,45 @@ fn mark_all(hub: &Inner) {
 
 /// Reads marked jobs, a chunk per query, and publishes what changed.
 pub(super) async fn fetch(hub: Arc<Inner>) {
+    // What the feed last sent of each job (only this task touches it).
+    let mut sent = HashMap::new();
     loop {
         if hub.shutdown.run_until_cancelled(hub.marked.notified()).await.is_none() {
             return;
         }
-        loop {
-            let ids: Vec<Uuid> = {
-                let mut state = hub.state.lock().expect("hub lock");
-                let ids: Vec<Uuid> = state.dirty.iter().take(FETCH_CHUNK).copied().collect();
-                ids.iter().for_each(|id| {
-                    state.dirty.remove(id);
-                });
-                ids
-            };
-            if ids.is_empty() {
+        // Both kinds in turn, so neither waits for the other's backlog.
+        while !hub.shutdown.is_cancelled() {
+            let watched = fetch_watched(&hub).await;
+            let feed = firehose::fetch_chunk(&hub, &mut sent).await;
+            if !watched && !feed {
                 break;
-            }
-            match shared::db::jobs::get_many(&hub.pool, &ids).await {
-                Ok(jobs) => publish(&hub, &ids, jobs),
-                Err(e) => {
-                    tracing::warn!(error.message = %e, jobs = ids.len(), "job events: reading changed jobs failed; retrying");
-                    hub.state.lock().expect("hub lock").dirty.extend(ids);
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
             }
         }
     }
+}
+
+/// Reads one chunk of the marked watched jobs and publishes them; `false` when none was marked.
+async fn fetch_watched(hub: &Inner) -> bool {
+    let ids: Vec<Uuid> = {
+        let mut state = hub.state.lock().expect("hub lock");
+        let ids: Vec<Uuid> = state.dirty.iter().take(FETCH_CHUNK).copied().collect();
+        ids.iter().for_each(|id| {
+            state.dirty.remove(id);
+        });
+        ids
+    };
+    if ids.is_empty() {
+        return false;
+    }
+    match shared::db::jobs::get_many(&hub.pool, &ids).await {
+        Ok(jobs) => publish(hub, &ids, jobs),
+        Err(e) => {
+            tracing::warn!(error.message = %e, jobs = ids.len(), "job events: reading changed jobs failed; retrying");
+            hub.state.lock().expect("hub lock").dirty.extend(ids);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    true
 }
 
 fn publish(hub: &Inner, ids: &[Uuid], jobs: Vec<shared::job::Job>) {

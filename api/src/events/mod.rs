@@ -8,9 +8,13 @@
 //! thousand streams cost one connection and one query per burst of changes, not a thousand
 //! polling loops; a slow stream only ever sees the latest state, never a backlog.
 //!
-//! Streams are bounded: `SSE_MAX_STREAMS` in all (503 past it), `SSE_MAX_STREAMS_PER_CLIENT`
-//! per client address (429), and each lives at most `SSE_MAX_LIFETIME_S`.
+//! `GET /events` streams every job's changes instead: see [`firehose`].
+//!
+//! Streams of both kinds share the bounds: `SSE_MAX_STREAMS` in all (503 past it),
+//! `SSE_MAX_STREAMS_PER_CLIENT` per client address (429), and each lives at most
+//! `SSE_MAX_LIFETIME_S`.
 
+mod firehose;
 mod listen;
 
 use std::{
@@ -26,10 +30,11 @@ use shared::{
     job::Job,
 };
 use sqlx::PgPool;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use self::firehose::{FeedSubscription, JobChange};
 use crate::error::ApiError;
 
 /// Bounds of the event streams (`SSE_*` settings).
@@ -78,6 +83,9 @@ struct Inner {
     /// Wakes the fetcher when ids were marked.
     marked: Notify,
     shutdown: CancellationToken,
+    /// Every visible change of any job, for `GET /events`; nobody reads it (and nothing is
+    /// fetched for it) while no such stream is open.
+    feed: broadcast::Sender<Arc<JobChange>>,
 }
 
 #[derive(Default)]
@@ -87,6 +95,9 @@ struct HubState {
     open: usize,
     /// Watched jobs that changed since the fetcher last read them.
     dirty: HashSet<Uuid>,
+    /// Jobs that changed since the fetcher last read them for the feed (any job, while a feed
+    /// stream is open).
+    feed_dirty: HashSet<Uuid>,
 }
 
 struct Watched {
@@ -103,6 +114,7 @@ impl EventHub {
             state: Mutex::default(),
             marked: Notify::new(),
             shutdown,
+            feed: broadcast::channel(firehose::CAPACITY).0,
         });
         tokio::spawn(listen::listen(inner.clone()));
         tokio::spawn(listen::fetch(inner.clone()));
@@ -116,38 +128,70 @@ impl EventHub {
     /// Registers a stream of job `id` for `client`, or refuses it past the caps. Subscribe
     /// before reading the job: a change in between is then seen, not lost.
     pub fn subscribe(&self, id: Uuid, client: IpAddr) -> Result<Subscription, ApiError> {
-        let limits = self.inner.limits;
         let mut state = self.inner.state.lock().expect("hub lock");
-        if state.open >= limits.max_streams {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "the server has {} event streams open, its limit (SSE_MAX_STREAMS); poll \
-                     GET /jobs/{id} or retry shortly",
-                    state.open
-                ),
-            ));
-        }
-        let mine = state.per_client.get(&client).copied().unwrap_or(0);
-        if mine >= limits.max_per_client {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "{client} already has {mine} event streams open, the limit per client \
-                     (SSE_MAX_STREAMS_PER_CLIENT); close one first"
-                ),
-            ));
-        }
-        state.open += 1;
-        *state.per_client.entry(client).or_default() += 1;
+        let slot = admit(&self.inner, &mut state, client, &format!("GET /jobs/{id}"))?;
         let watched = state
             .watched
             .entry(id)
             .or_insert_with(|| Watched { tx: watch::channel(Latest::Unknown).0, streams: 0 });
         watched.streams += 1;
         let rx = watched.tx.subscribe();
+        Ok(Subscription { hub: self.inner.clone(), id, rx, _slot: slot })
+    }
+}
+
+/// Takes a place for one more stream of `client`, or refuses it past the caps; `poll` is what
+/// to poll instead.
+fn admit(
+    hub: &Arc<Inner>,
+    state: &mut HubState,
+    client: IpAddr,
+    poll: &str,
+) -> Result<Slot, ApiError> {
+    let limits = hub.limits;
+    if state.open >= limits.max_streams {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the server has {} event streams open, its limit (SSE_MAX_STREAMS); poll {poll} \
+                 or retry shortly",
+                state.open
+            ),
+        ));
+    }
+    let mine = state.per_client.get(&client).copied().unwrap_or(0);
+    if mine >= limits.max_per_client {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "{client} already has {mine} event streams open, the limit per client \
+                 (SSE_MAX_STREAMS_PER_CLIENT); close one first"
+            ),
+        ));
+    }
+    state.open += 1;
+    *state.per_client.entry(client).or_default() += 1;
+    metrics::gauge!("tradeforge_sse_streams_open").set(state.open as f64);
+    Ok(Slot { hub: hub.clone(), client })
+}
+
+/// One open stream's place under the caps; dropping it gives the place back.
+struct Slot {
+    hub: Arc<Inner>,
+    client: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut state = self.hub.state.lock().expect("hub lock");
+        state.open -= 1;
+        if let Some(n) = state.per_client.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                state.per_client.remove(&self.client);
+            }
+        }
         metrics::gauge!("tradeforge_sse_streams_open").set(state.open as f64);
-        Ok(Subscription { hub: self.inner.clone(), id, client, rx })
     }
 }
 
@@ -155,8 +199,8 @@ impl EventHub {
 pub struct Subscription {
     hub: Arc<Inner>,
     id: Uuid,
-    client: IpAddr,
     rx: watch::Receiver<Latest>,
+    _slot: Slot,
 }
 
 impl Subscription {
@@ -170,15 +214,9 @@ impl Subscription {
 }
 
 impl Drop for Subscription {
+    // The slot is given back after this, when the fields drop.
     fn drop(&mut self) {
         let mut state = self.hub.state.lock().expect("hub lock");
-        state.open -= 1;
-        if let Some(n) = state.per_client.get_mut(&self.client) {
-            *n -= 1;
-            if *n == 0 {
-                state.per_client.remove(&self.client);
-            }
-        }
         if let Some(watched) = state.watched.get_mut(&self.id) {
             watched.streams -= 1;
             if watched.streams == 0 {
@@ -186,6 +224,5 @@ impl Drop for Subscription {
                 state.dirty.remove(&self.id);
             }
         }
-        metrics::gauge!("tradeforge_sse_streams_open").set(state.open as f64);
     }
 }

@@ -29,10 +29,12 @@ pub struct SubmitJob(serde_json::Value);
         jobs::cancel::cancel_job,
         jobs::retry::retry_job,
         jobs::events::job_events,
+        crate::routes::events::events,
         jobs::artifacts::list_artifacts,
         jobs::artifacts::get_artifact,
         crate::routes::health::health,
         crate::routes::health::ready,
+        crate::routes::overview::overview,
         jobs::share::share_model,
         crate::routes::market::bars::get_bars,
         crate::routes::market::symbols::list_symbols,
@@ -100,4 +102,17 @@ fn complete(doc: &mut Value) {
             }
         }
     }
+    // The feed's events are other than the per-job stream's.
+    doc["paths"]["/events"]["get"]["responses"]["200"]["content"]["text/event-stream"] = json!({
+        "schema": {
+            "type": "object",
+            "description": "one Server-Sent Event: `job` with a JobSummary as JSON in `data`",
+            "properties": {
+                "event": {"type": "string", "const": "job"},
+                "data": {"type": "string", "contentMediaType": "application/json",
+                         "contentSchema": {"$ref": "#/components/schemas/JobSummary"}},
+                "retry": {"type": "integer"},
+            },
+        },
+    });
 }

@@ -1,4 +1,5 @@
-//! Liveness (no dependencies) and readiness (Postgres and Redis answer).
+//! Liveness (no dependencies) and readiness (Postgres and Redis answer), and the probes that
+//! `/ready` and `/overview` share.
 
 use std::time::Duration;
 
@@ -9,6 +10,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::json;
+use shared::queue::Producer;
+use sqlx::PgPool;
 
 use crate::{error::problem_response, state::AppState};
 
@@ -40,20 +43,7 @@ pub async fn health() -> Json<serde_json::Value> {
     (status = 200, description = "Postgres and Redis reachable", body = inline(Readiness)),
     (status = 503, description = "a dependency is unreachable", body = crate::error::Problem)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
-    let limit = Duration::from_secs(2);
-    let postgres = tokio::time::timeout(limit, sqlx::query("SELECT 1").execute(&state.pool));
-    let redis = tokio::time::timeout(limit, state.producer.ping());
-    let (postgres, redis) = tokio::join!(postgres, redis);
-    let postgres = match postgres {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("no answer within 2s".to_owned()),
-    };
-    let redis = match redis {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("no answer within 2s".to_owned()),
-    };
+    let (postgres, redis) = tokio::join!(postgres(&state.pool), redis(&state.producer));
     match (&postgres, &redis) {
         (Ok(()), Ok(())) => {
             (StatusCode::OK, Json(json!({"postgres": "ok", "redis": "ok"}))).into_response()
@@ -72,5 +62,30 @@ pub async fn ready(State(state): State<AppState>) -> Response {
                 format!("not ready: {}", failing.join("; ")),
             )
         }
+    }
+}
+
+/// How long a dependency may take to answer a probe (`/ready`, `/overview`).
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Postgres answers `SELECT 1` within [`PROBE_TIMEOUT`]; otherwise why not.
+pub(crate) async fn postgres(pool: &PgPool) -> Result<(), String> {
+    within(sqlx::query("SELECT 1").execute(pool)).await.map(drop)
+}
+
+/// Redis answers `PING` within [`PROBE_TIMEOUT`]; otherwise why not.
+pub(crate) async fn redis(producer: &Producer) -> Result<(), String> {
+    within(producer.ping()).await
+}
+
+/// `probe`'s answer within [`PROBE_TIMEOUT`], or why there is none. The reason is shown to
+/// clients: a password in a URL it quotes is masked.
+pub(crate) async fn within<T, E: std::fmt::Display>(
+    probe: impl Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(e)) => Err(shared::redact::redact_urls_in(&e.to_string())),
+        Err(_) => Err(format!("no answer within {}s", PROBE_TIMEOUT.as_secs())),
     }
 }

@@ -35,6 +35,8 @@ async fn every_route_but_health_needs_a_key() {
         ("GET", "/models".to_owned()),
         ("GET", "/forecast/NVDA".to_owned()),
         ("GET", "/ready".to_owned()),
+        ("GET", "/overview".to_owned()),
+        ("GET", "/events".to_owned()),
         ("GET", "/metrics".to_owned()),
         ("GET", "/openapi.json".to_owned()),
         ("GET", "/docs/".to_owned()),
@@ -167,6 +169,9 @@ async fn each_route_needs_its_scope() {
     let read = submitter.get(format!("{}/jobs/{id}", api.base)).send().await.unwrap();
     problem(read, 403).await;
     assert_eq!(reader.get(format!("{}/jobs/{id}", api.base)).send().await.unwrap().status(), 200);
+    for path in ["/overview", "/events"] {
+        problem(submitter.get(format!("{}{path}", api.base)).send().await.unwrap(), 403).await;
+    }
     for client in [&reader, &submitter] {
         let metrics = client.get(format!("{}/metrics", api.base)).send().await.unwrap();
         problem(metrics, 403).await;

@@ -1,4 +1,5 @@
-//! `GET /jobs/{id}/events`: fed by one LISTEN, bounded per client and in all, and finite.
+//! `GET /jobs/{id}/events` and `GET /events`: fed by one LISTEN, bounded per client and in
+//! all, and finite.
 
 use std::time::Duration;
 
@@ -21,7 +22,16 @@ struct Events {
 
 impl Events {
     async fn open(client: &reqwest::Client, api: &TestApi, id: &str) -> Self {
-        let response = client.get(format!("{}/jobs/{id}/events", api.base)).send().await.unwrap();
+        Self::open_at(client, &format!("{}/jobs/{id}/events", api.base)).await
+    }
+
+    /// `GET /events`.
+    async fn feed(client: &reqwest::Client, api: &TestApi) -> Self {
+        Self::open_at(client, &format!("{}/events", api.base)).await
+    }
+
+    async fn open_at(client: &reqwest::Client, url: &str) -> Self {
+        let response = client.get(url).send().await.unwrap();
         assert_eq!(response.status(), 200);
         Self { chunks: response.bytes_stream().boxed(), buffer: String::new() }
     }
@@ -157,4 +167,63 @@ async fn streams_recover_after_the_listener_connection_is_killed() {
         .unwrap();
     let (_, done) = events.next(Duration::from_secs(10)).await.unwrap();
     assert_eq!(done["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn the_feed_announces_new_and_changed_jobs_as_listed() {
+    let api = spawn_api().await;
+    let mut feed = Events::feed(&api.client, &api).await;
+    let id = queued_job(&api).await;
+    let (event, created) = feed.next(QUICK).await.unwrap();
+    assert_eq!(event, "job");
+    assert_eq!((created["id"].as_str(), created["status"].as_str()), (Some(&*id), Some("queued")));
+    let listed: Value = api.get("/jobs").await.json().await.unwrap();
+    assert_eq!(created, listed["jobs"][0], "the same object as GET /jobs lists");
+
+    // A write that changes nothing shown (a push to Redis) sends nothing.
+    sqlx::query("UPDATE jobs SET enqueued_at = now() WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&api.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(api.post(&format!("/jobs/{id}/cancel")).await.status(), 200);
+    let (event, cancelled) = feed.next(QUICK).await.unwrap();
+    assert_eq!(event, "job");
+    assert_eq!(
+        (cancelled["id"].as_str(), cancelled["status"].as_str()),
+        (Some(&*id), Some("cancelled"))
+    );
+}
+
+#[tokio::test]
+async fn the_feed_of_a_non_admin_key_holds_only_its_owners_jobs() {
+    let api = spawn_api().await;
+    let alice = api.client_for("alice", "submit,read").await;
+    let mut hers = Events::feed(&alice, &api).await;
+    let mut all = Events::feed(&api.client, &api).await;
+    let others = queued_job(&api).await; // the admin key's owner, "tester"
+    let (_, seen) = all.next(QUICK).await.unwrap();
+    assert_eq!(seen["id"], others.as_str());
+    let mine = api
+        .submit_as(&alice, &json!({"kind": "analysis", "input": {"task": "journal", "text": "b"}}))
+        .await;
+    let (_, first) = hers.next(QUICK).await.unwrap();
+    assert_eq!(first["id"], mine["id"], "the other owner's job was not sent first");
+    assert_eq!(first["owner"], "alice");
+}
+
+#[tokio::test]
+async fn feed_streams_share_the_stream_limits_and_end_at_their_lifetime() {
+    let api = spawn_api_with(|c| {
+        c.streams.max_per_client = 1;
+        c.streams.max_lifetime = Duration::from_secs(1);
+    })
+    .await;
+    let mut feed = Events::feed(&api.client, &api).await;
+    let id = queued_job(&api).await;
+    let second = api.get(&format!("/jobs/{id}/events")).await;
+    assert_eq!(second.status(), 429, "one stream per client, of either kind");
+    // The job's event, unless the second passed first; then the end.
+    let ended = feed.next(QUICK).await.is_none() || feed.next(QUICK).await.is_none();
+    assert!(ended, "closed after SSE_MAX_LIFETIME_S");
 }

@@ -51,6 +51,7 @@ pub fn config(db: &TestDb, redis: &RedisNamespace, results: PathBuf) -> ApiConfi
         auth: AuthConfig::from_env(&Env::default()).unwrap(),
         cors_origins: Vec::new(),
         metrics_addr: None,
+        ollama_url: None,
     }
 }
 

@@ -103,6 +103,8 @@ async fn the_openapi_document_describes_every_route() {
         "/jobs/{id}/cancel",
         "/jobs/{id}/retry",
         "/jobs/{id}/events",
+        "/events",
+        "/overview",
         "/jobs/{id}/artifacts",
         "/models",
         "/forecast/{symbol}",

@@ -299,3 +299,11 @@ pub async fn get_many(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Job>, sqlx::Err
     let rows: Vec<JobRow> = sqlx::query_as(&sql).bind(ids).fetch_all(pool).await?;
     Ok(rows.into_iter().map(Job::from).collect())
 }
+
+/// The jobs among `ids` that exist, as `GET /jobs` lists them (any order): one query per burst
+/// of changes for every `GET /events` stream.
+pub async fn summaries(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<JobSummary>, sqlx::Error> {
+    let sql = format!("SELECT {SUMMARY_COLUMNS} FROM jobs WHERE id = ANY($1)");
+    let rows: Vec<SummaryRow> = sqlx::query_as(&sql).bind(ids).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(JobSummary::from).collect())
+}

@@ -4,6 +4,7 @@
 //! query is exercised by the integration tests against a real Postgres.
 
 pub mod claims;
+pub mod counts;
 pub mod jobs;
 pub mod market;
 pub mod quota;

@@ -115,7 +115,5 @@ pub async fn stale_pushes(
 
 /// Job counts by `(kind, status)`, for the metrics gauges.
 pub async fn counts(pool: &PgPool) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT kind, status, count(*) FROM jobs GROUP BY kind, status")
-        .fetch_all(pool)
-        .await
+    super::counts::rows(pool, None).await
 }

@@ -114,6 +114,7 @@ pub async fn stack_without_workers_with(adjust: impl FnOnce(&mut ApiConfig)) -> 
         auth: api::config::AuthConfig::from_env(&shared::config::Env::default()).unwrap(),
         cors_origins: Vec::new(),
         metrics_addr: None,
+        ollama_url: None,
     };
     let mut config = config;
     adjust(&mut config);
