@@ -162,6 +162,16 @@ sleep 3
 [[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $user_key" "$base/jobs")" == 401 ]] ||
   fail "a revoked key still works after 3 s"
 ok "published on 127.0.0.1 only; no key: 401; a new read key works, cannot read /metrics, and stops when revoked"
+# The dashboard is in the image: its page sends a browser to the login, its files are served, and
+# the admin key logs in (a session cookie, then the jobs page).
+[[ "$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "$base/")" == "303 $base/ui/login?next=%2F" ]] ||
+  fail "the dashboard does not send a browser without a session to /ui/login"
+[[ "$(curl -sS -o /dev/null -w '%{http_code}' "$base/ui/static/vendor/htmx-2.0.11.min.js")" == 200 ]] ||
+  fail "the dashboard's scripts are not served"
+jar="$scratch/cookies"
+curl -sS -o /dev/null -c "$jar" --data-urlencode "key=$(cat "$TRADEFORGE_API_KEY_FILE")" "$base/ui/login"
+curl -sS -b "$jar" "$base/" | grep -q 'data-page="jobs"' || fail "logging in to the dashboard with the admin key"
+ok "the dashboard: login page, static files, a session from the admin key"
 inspect() { docker inspect -f "$2" "$(compose ps -q "$1" | head -n 1)"; }
 for service in api worker; do
   [[ "$(inspect "$service" '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}}')" == "true [ALL] [no-new-privileges:true]" ]] ||

@@ -71,21 +71,32 @@ impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         if shared::db::is_unavailable(&e) {
             Self::Unavailable { what: "the database", cause: e.to_string() }
+        } else if is_unstorable_text(&e) {
+            // Every field is checked before it reaches a query; this is the net under a
+            // check someone forgot, so that the client still hears it was its input.
+            tracing::warn!(error.message = %e, "a request carried text Postgres cannot store");
+            Self::new(
+                StatusCode::BAD_REQUEST,
+                "the request holds a character that cannot be stored (NUL)".to_owned(),
+            )
         } else {
             Self::Internal(anyhow::Error::new(e).context("database query failed"))
         }
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, field, detail) = match self {
+/// `character_not_in_repertoire`: Postgres text cannot hold NUL (or invalid UTF-8).
+fn is_unstorable_text(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.code()).is_some_and(|code| code == "22021")
+}
+
+impl ApiError {
+    /// Status and what the client is told (logging what it is not told): the problem+json
+    /// answer's parts, also shown by the dashboard's pages.
+    pub fn public(self) -> (StatusCode, Option<String>, String) {
+        match self {
             ApiError::Client { status, field, detail } => (status, field, detail),
-            ApiError::Refused { status, detail, headers } => {
-                let mut response = problem_response(status, None, detail);
-                response.headers_mut().extend(headers);
-                return response;
-            }
+            ApiError::Refused { status, detail, .. } => (status, None, detail),
             ApiError::Unavailable { what, cause } => {
                 tracing::warn!(error.message = %cause, "{what} is unavailable");
                 let detail = format!("{what} is unavailable; retry shortly");
@@ -97,13 +108,21 @@ impl IntoResponse for ApiError {
             }
             ApiError::Internal(e) => {
                 tracing::error!(error.cause_chain = ?e, error.message = %e, "request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    None,
-                    "internal error; it has been logged".into(),
-                )
+                let detail = "internal error; it has been logged".into();
+                (StatusCode::INTERNAL_SERVER_ERROR, None, detail)
             }
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Refused { status, detail, headers } = self {
+            let mut response = problem_response(status, None, detail);
+            response.headers_mut().extend(headers);
+            return response;
+        }
+        let (status, field, detail) = self.public();
         problem_response(status, field, detail)
     }
 }
@@ -123,4 +142,20 @@ pub fn problem_response(status: StatusCode, field: Option<String>, detail: Strin
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, PgConnection};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn text_postgres_cannot_store_is_the_clients_fault_not_a_500() {
+        let mut conn = PgConnection::connect(&testkit::db::admin_url()).await.unwrap();
+        let e = sqlx::query("SELECT $1::text").bind("a\0b").execute(&mut conn).await.unwrap_err();
+        assert_eq!(ApiError::from(e).into_response().status(), StatusCode::BAD_REQUEST);
+        let other = sqlx::query("SELECT 1/0").execute(&mut conn).await.unwrap_err();
+        assert_eq!(ApiError::from(other).into_response().status(), 500);
+    }
 }

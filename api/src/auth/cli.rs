@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use shared::config::Env;
 
 use super::{
-    Scopes,
+    Scopes, parse_owner,
     store::{self, CreateKey},
 };
 use crate::quota::{self, Limit, Quotas};
@@ -148,13 +148,6 @@ fn describe(q: &Quotas) -> String {
 
 fn parse_scopes(raw: &str) -> Result<Scopes, String> {
     Scopes::parse_list(raw.split(','))
-}
-
-fn parse_owner(raw: &str) -> Result<String, String> {
-    let ok = (1..=64).contains(&raw.len())
-        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b));
-    ok.then(|| raw.to_owned())
-        .ok_or_else(|| "1-64 letters, digits, '.', '_', '@' or '-'".to_owned())
 }
 
 fn parse_duration(raw: &str) -> Result<Duration, String> {

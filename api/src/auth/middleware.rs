@@ -2,31 +2,48 @@
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
 
-use super::{AuthMode, Principal, keys};
+use super::{AuthMode, Principal, keys, session};
 use crate::{error::ApiError, state::AppState};
 
-/// Routes anyone may call: the liveness probe, and the documentation when `DOCS_PUBLIC=true`.
+/// Routes anyone may call: the liveness probe, the dashboard's static files, and the
+/// documentation when `DOCS_PUBLIC=true`.
 fn is_public(path: &str, docs_public: bool) -> bool {
     path == "/health"
+        || path.starts_with("/ui/static/")
         || (docs_public
             && (path == "/docs" || path.starts_with("/docs/") || path == "/openapi.json"))
 }
 
+/// Dashboard pages: without credentials they still reach their handler, which sends the
+/// browser to the login page instead of answering 401.
+fn is_page(path: &str) -> bool {
+    path == "/" || path.starts_with("/ui/")
+}
+
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let config = &state.config.auth;
-    if is_public(req.uri().path(), config.docs_public) {
+    let path = req.uri().path();
+    if is_public(path, config.docs_public) {
         return next.run(req).await;
     }
+    let page = is_page(path);
     let principal = match config.mode {
         AuthMode::Disabled => Principal::anonymous(),
-        AuthMode::Required => match identify(&state, req.headers()).await {
-            Ok(principal) => principal,
+        AuthMode::Required => match caller(&state, req.headers(), req.method(), page).await {
+            Ok(Some((principal, session))) => {
+                if let Some(session) = session {
+                    req.extensions_mut().insert(session);
+                }
+                principal
+            }
+            Ok(None) if page => return next.run(req).await,
+            Ok(None) => return missing_key().into_response(),
             Err(refusal) => return refusal.into_response(),
         },
     };
@@ -37,13 +54,37 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     next.run(req).await
 }
 
+/// Who calls: a Bearer key wins; else a dashboard session cookie; `None` when neither is
+/// presented (or the session has ended).
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+    page: bool,
+) -> Result<Option<(Principal, Option<session::Session>)>, ApiError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return identify(state, headers).await.map(|p| Some((p, None)));
+    }
+    let Some(token) = session::token(headers) else { return Ok(None) };
+    let Some(found) = session::find(&state.pool, token).await? else { return Ok(None) };
+    let Ok(principal) = check_key(state, &found.key_id, None).await else { return Ok(None) };
+    // A cookie rides along on every same-site request, so one that changes state must also
+    // prove it came from our page. The dashboard's own forms check their `csrf` field.
+    let safe = matches!(*method, Method::GET | Method::HEAD);
+    let presented = headers.get(session::CSRF_HEADER).and_then(|v| v.to_str().ok());
+    if !safe && !page && !session::csrf_matches(&found, presented) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a request with the dashboard's session cookie must carry its X-CSRF-Token",
+        ));
+    }
+    Ok(Some((principal, Some(found))))
+}
+
 async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(unauthorized(
-            None,
-            "this route needs an API key: send `Authorization: Bearer <key>` (an admin creates keys with `api keys create`)",
-        ));
+        return Err(missing_key());
     };
     // Nothing of the presented value goes into a log line or a reply.
     let token = value
@@ -58,11 +99,32 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Principal, Ap
             "the Authorization header must be `Bearer <key>`",
         ));
     };
-    let invalid = || unauthorized(Some("invalid_token"), "the API key is not valid");
     let (id, secret) = keys::parse(token).ok_or_else(invalid)?;
+    check_key(state, id, Some(secret)).await
+}
+
+fn missing_key() -> ApiError {
+    unauthorized(
+        None,
+        "this route needs an API key: send `Authorization: Bearer <key>` (an admin creates keys with `api keys create`)",
+    )
+}
+
+fn invalid() -> ApiError {
+    unauthorized(Some("invalid_token"), "the API key is not valid")
+}
+
+/// The caller a key makes, if it exists, is live and (when given) `secret` is its secret. A
+/// session has no secret to show: it was checked at login, and the key's state is checked on
+/// every request, so revoking a key ends its sessions too.
+pub(crate) async fn check_key(
+    state: &AppState,
+    id: &str,
+    secret: Option<&str>,
+) -> Result<Principal, ApiError> {
     let key = state.keys.get(&state.pool, id).await?.ok_or_else(invalid)?;
     let record = &key.record;
-    if !keys::verify(secret, &record.secret_sha256) {
+    if secret.is_some_and(|secret| !keys::verify(secret, &record.secret_sha256)) {
         return Err(invalid());
     }
     if let Some(at) = record.revoked_at {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod keys;
 mod middleware;
 pub mod scope;
+pub mod session;
 pub mod store;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use axum::{
 use shared::config::{ConfigError, Env, settings::AUTH_MODE};
 
 pub use middleware::authenticate;
+pub(crate) use middleware::check_key;
 pub use scope::{Scope, Scopes};
 
 use crate::{error::ApiError, quota::Quotas};
@@ -109,6 +111,16 @@ impl Principal {
     pub fn may_see(&self, owner: Option<&str>) -> bool {
         self.visible_owner().is_none_or(|mine| owner == Some(mine))
     }
+}
+
+/// An owner name as keys carry it: 1-64 letters, digits, '.', '_', '@' or '-'. The same rule
+/// checks `api keys create --name` and the `owner` filter of `GET /jobs`, so nothing a key
+/// could not be named reaches a query (`GET /jobs` documents it as a pattern).
+pub fn parse_owner(raw: &str) -> Result<String, String> {
+    let ok = (1..=64).contains(&raw.len())
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b));
+    ok.then(|| raw.to_owned())
+        .ok_or_else(|| "expected an owner name: 1-64 letters, digits, '.', '_', '@' or '-'".into())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {

@@ -1,10 +1,12 @@
 //! The router: one module per resource, one file per action.
 
 mod docs;
+pub mod events;
 pub(crate) mod health;
 pub mod jobs;
 pub mod market;
 pub mod models;
+pub mod overview;
 mod security;
 
 use axum::{
@@ -30,16 +32,19 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}/retry", post(jobs::retry::retry_job))
         .route("/jobs/{id}/shared", put(jobs::share::share_model))
         .route("/jobs/{id}/events", get(jobs::events::job_events))
+        .route("/events", get(events::events))
         .route("/jobs/{id}/artifacts", get(jobs::artifacts::list_artifacts))
         .route("/jobs/{id}/artifacts/{name}", get(jobs::artifacts::get_artifact))
         .route("/market/symbols", get(market::symbols::list_symbols))
         .route("/market/{symbol}/bars", get(market::bars::get_bars))
         .route("/models", get(models::list::list_models))
         .route("/forecast/{symbol}", get(models::forecast::get_forecast))
+        .route("/overview", get(overview::overview))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/metrics", get(crate::metrics::render_for_admin))
         .merge(docs::router())
+        .merge(crate::dashboard::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")

@@ -3,6 +3,7 @@
 mod access;
 mod artifacts;
 mod browser;
+mod dashboard;
 mod events;
 mod helpers;
 mod jobs;
@@ -10,5 +11,6 @@ mod limits;
 mod market;
 mod models;
 mod operations;
+mod overview;
 mod quotas;
 mod validation;

@@ -19,6 +19,7 @@ pub mod input_bounds {
     pub use super::input::training::{
         MAX_HORIZON, MAX_INPUT_SIZE, MAX_SEASONS, MAX_STEPS, min_bars,
     };
+    pub use super::input::{MAX_CONTEXT_CHARS, MAX_QUESTION_CHARS, MAX_TEXT_CHARS};
 }
 
 use serde::{Deserialize, Serialize};

@@ -92,22 +92,7 @@ pub async fn get_artifact(
         ));
     }
     super::load(&state, &principal, id).await?;
-    let not_found = || ApiError::not_found(format!("artifact {name} of job {id}"));
-    let dir = state.config.results_dir.join(id.to_string());
-    if !is_real_dir(&dir).await {
-        return Err(not_found());
-    }
-    let file = tokio::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(dir.join(&name))
-        .await
-        .map_err(|_| not_found())?;
-    let meta = file.metadata().await.map_err(|_| not_found())?;
-    if !meta.is_file() {
-        return Err(not_found());
-    }
-    let len = meta.len();
+    let (file, len) = open(&state, id, &name).await?;
     let body = Body::from_stream(ReaderStream::with_capacity(file.take(len), CHUNK));
     let disposition = if content_type(&name).starts_with("application/octet-stream") {
         "attachment"
@@ -126,6 +111,31 @@ pub async fn get_artifact(
         (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'")),
     ];
     Ok((StatusCode::OK, headers, body).into_response())
+}
+
+/// A job's artifact file and its length; the caller has checked the job is visible. Links are
+/// not followed: a file is served only if it is a regular file in the job's own directory.
+pub(crate) async fn open(
+    state: &AppState,
+    id: uuid::Uuid,
+    name: &str,
+) -> Result<(tokio::fs::File, u64), ApiError> {
+    let not_found = || ApiError::not_found(format!("artifact {name} of job {id}"));
+    let dir = state.config.results_dir.join(id.to_string());
+    if !is_artifact_name(name) || !is_real_dir(&dir).await {
+        return Err(not_found());
+    }
+    let file = tokio::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(dir.join(name))
+        .await
+        .map_err(|_| not_found())?;
+    let meta = file.metadata().await.map_err(|_| not_found())?;
+    if !meta.is_file() {
+        return Err(not_found());
+    }
+    Ok((file, meta.len()))
 }
 
 fn content_type(name: &str) -> &'static str {

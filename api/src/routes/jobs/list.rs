@@ -9,7 +9,7 @@ use shared::{
 use utoipa::ToSchema;
 
 use crate::{
-    auth::{Principal, Scope},
+    auth::{Principal, Scope, parse_owner},
     error::ApiError,
     extract::QueryPairs,
     state::AppState,
@@ -34,7 +34,7 @@ pub struct JobPage {
         ("status" = Option<JobStatus>, Query, description = "only jobs in this status"),
         ("kind" = Option<JobKind>, Query, description = "only jobs of this kind"),
         ("symbol" = Option<String>, Query, description = "only jobs on this symbol", pattern = r"^[A-Z0-9.\-=^]{1,15}$"),
-        ("owner" = Option<String>, Query, description = "only this owner's jobs (admin keys; other keys see only their own owner's)", min_length = 1, max_length = 64),
+        ("owner" = Option<String>, Query, description = "only this owner's jobs (admin keys; other keys see only their own owner's)", pattern = r"^[A-Za-z0-9._@\-]{1,64}$"),
         ("limit" = Option<i64>, Query, description = "jobs per page, default 20", minimum = 1, maximum = 100),
         ("cursor" = Option<uuid::Uuid>, Query, description = "next_cursor of the previous page")),
     responses((status = 200, description = "a page of jobs, newest first", body = JobPage),
@@ -47,7 +47,17 @@ pub async fn list_jobs(
     QueryPairs(params): QueryPairs,
 ) -> Result<Json<JobPage>, ApiError> {
     principal.require(Scope::Read)?;
-    let mut filter = parse_filter(&params)?;
+    Ok(Json(page(&state, &principal, &params).await?))
+}
+
+/// One page of the jobs `principal` may see, as `params` (the query's pairs) ask; the
+/// dashboard's jobs table reads the same.
+pub(crate) async fn page(
+    state: &AppState,
+    principal: &Principal,
+    params: &[(String, String)],
+) -> Result<JobPage, ApiError> {
+    let mut filter = parse_filter(params)?;
     match (principal.visible_owner(), &filter.owner) {
         (None, _) => {}
         (Some(mine), Some(asked)) if asked != mine => {
@@ -65,7 +75,7 @@ pub async fn list_jobs(
     let more = jobs.len() as i64 > filter.limit;
     jobs.truncate(filter.limit as usize);
     let next_cursor = more.then(|| jobs.last().map(|j| j.id.to_string())).flatten();
-    Ok(Json(JobPage { jobs, next_cursor }))
+    Ok(JobPage { jobs, next_cursor })
 }
 
 fn parse_filter(params: &[(String, String)]) -> Result<ListFilter, ApiError> {
@@ -90,12 +100,7 @@ fn parse_filter(params: &[(String, String)]) -> Result<ListFilter, ApiError> {
                         || bad(name, format!("{value:?} is not an integer in 1..={MAX_LIMIT}")),
                     )?;
             }
-            "owner" => {
-                if value.is_empty() || value.len() > 64 {
-                    return Err(bad(name, "expected an owner name of 1-64 characters".into()));
-                }
-                filter.owner = Some(value.clone());
-            }
+            "owner" => filter.owner = Some(parse_owner(value).map_err(|e| bad(name, e))?),
             "cursor" => {
                 filter.before = Some(uuid::Uuid::parse_str(value).map_err(|_| {
                     bad(name, format!("{value:?} is not a cursor from next_cursor"))
