@@ -1,5 +1,6 @@
-//! A long training run cancelled from its page: the page follows it to `running`, the cancel
-//! button stops it, and the page (and the API) say `cancelled`.
+//! A long training run cancelled from its page: the page follows it to `running`, its loss
+//! chart grows while it trains (no reload), the cancel button stops it, and the page (and the
+//! API) say `cancelled`.
 
 use anyhow::ensure;
 
@@ -13,6 +14,13 @@ pub async fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<String> {
     b.goto(&format!("/ui/jobs/{id}")).await?;
     ctx.on_page("job").await?;
     b.wait_for("section#job[data-status=\"running\"]", LIMIT).await?;
+    b.eval("window.__marker = 1; return true;").await?;
+    let step = "Number(document.querySelector('#loss-chart').dataset.lastStep || 0)";
+    b.wait_until(&format!("{step} > 0"), LIMIT).await?;
+    let first = b.eval(&format!("return {step}")).await?.as_f64().unwrap_or(0.0);
+    b.wait_until(&format!("{step} > {first}"), UI).await?;
+    let later = b.eval(&format!("return {step}")).await?.as_f64().unwrap_or(0.0);
+    ensure!(b.eval("return window.__marker === 1").await? == true, "the page reloaded");
     b.click("button#cancel").await?;
     let _ = b.client.accept_alert().await;
     let shown = b.wait_for("section#job[data-status=\"cancelled\"]", UI).await;
@@ -21,5 +29,5 @@ pub async fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<String> {
     let text = b.text("#status-text").await?;
     ensure!(text.contains("cancelled"), "#status-text says {text:?}");
     ensure!(b.exists("button#retry").await, "no #retry on the cancelled job");
-    Ok(format!("API: {}", api["status"]))
+    Ok(format!("loss chart grew from step {first} to {later} live; API: {}", api["status"]))
 }
