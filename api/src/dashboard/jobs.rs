@@ -8,14 +8,6 @@ use shared::job::{JobKind, JobStatus, JobSummary};
 use super::{Nav, Viewer, render, respond};
 use crate::{auth::Scope, extract::QueryPairs, routes::jobs::list, state::AppState};
 
-const STATUSES: [JobStatus; 5] = [
-    JobStatus::Queued,
-    JobStatus::Running,
-    JobStatus::Succeeded,
-    JobStatus::Failed,
-    JobStatus::Cancelled,
-];
-
 /// One row of the table.
 pub struct Row {
     pub id: String,
@@ -107,7 +99,7 @@ pub async fn page(
     });
     let template = JobsPage {
         nav: Nav::new("jobs", &viewer),
-        statuses: STATUSES.iter().map(|s| (s.as_str(), s.as_str() == status)).collect(),
+        statuses: JobStatus::ALL.iter().map(|s| (s.as_str(), s.as_str() == status)).collect(),
         kind,
         symbol,
         rows,
@@ -158,9 +150,5 @@ fn filters(params: &[(String, String)]) -> Vec<(String, String)> {
 }
 
 fn encode(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(n, v)| format!("{n}={}", render::query_escape(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    serde_urlencoded::to_string(pairs).expect("pairs of strings encode")
 }

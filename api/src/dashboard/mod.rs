@@ -60,7 +60,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
         let Some(principal) = parts.extensions.get::<Principal>().cloned() else {
             let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            let login = format!("/ui/login?next={}", render::query_escape(here));
+            let query = serde_urlencoded::to_string([("next", here)]).expect("a string encodes");
+            let login = format!("/ui/login?{query}");
             // A fragment fetched by htmx after the session ended: reload the whole page.
             if parts.headers.contains_key("hx-request") {
                 return Err(([("hx-redirect", login)], "").into_response());

@@ -4,6 +4,7 @@
 
 use askama::Template;
 use axum::{extract::State, response::Response};
+use shared::job::{JobKind, JobStatus};
 
 use super::{Nav, Viewer, jobs::Row, respond};
 use crate::{
@@ -18,12 +19,14 @@ use crate::{
 /// Failed jobs shown at once; older ones are a click away on the filtered jobs table.
 const FAILED_SHOWN: &str = "50";
 
+/// A kind's name and each status with its count.
+type KindCounts = (&'static str, Vec<(&'static str, i64)>);
+
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct OverviewPage {
     nav: Nav,
-    /// Per kind: its name and the count of each status, in the order of `statuses`.
-    counts: Option<Vec<(&'static str, Vec<i64>)>>,
+    counts: Option<Vec<KindCounts>>,
     statuses: [&'static str; 5],
     failed: Vec<(Row, String)>,
     more_failed: bool,
@@ -33,7 +36,7 @@ struct OverviewPage {
 
 pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
     let nav = Nav::new("overview", &viewer);
-    let statuses = ["queued", "running", "succeeded", "failed", "cancelled"];
+    let statuses = JobStatus::ALL.map(JobStatus::as_str);
     if let Err(e) = viewer.principal.require(Scope::Read) {
         let (_, _, detail) = e.public();
         return respond(OverviewPage {
@@ -53,10 +56,8 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
         list::page(&state, &viewer.principal, &params)
     );
     let counts = overview.counts.map(|c| {
-        let row = |s: &shared::db::counts::StatusCounts| {
-            vec![s.queued, s.running, s.succeeded, s.failed, s.cancelled]
-        };
-        vec![("analysis", row(&c.analysis)), ("training", row(&c.training))]
+        let row = |kind: JobKind| JobStatus::ALL.map(|s| (s.as_str(), c.of(kind).get(s))).to_vec();
+        JobKind::ALL.map(|kind| (kind.as_str(), row(kind))).to_vec()
     });
     let (failed, more_failed, error) = match failed {
         Ok(page) => {

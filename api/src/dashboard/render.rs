@@ -4,19 +4,6 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-pub fn query_escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for b in raw.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `2026-11-30 12:04:05` (UTC, as the API reports times).
 pub fn time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S").to_string()
@@ -112,6 +99,5 @@ mod tests {
         let rows = flatten(&json!({"rsi": 51.25, "macd": {"signal": 0.5}, "tags": ["a", "b"]}));
         assert!(rows.contains(&("macd.signal".into(), "0.50000".into())));
         assert!(rows.contains(&("tags".into(), "a, b".into())));
-        assert_eq!(query_escape("/ui/jobs?x=1&y=a b"), "%2Fui%2Fjobs%3Fx%3D1%26y%3Da%20b");
     }
 }

@@ -12,19 +12,17 @@
 use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use shared::job::{JobStatus, JobSummary};
+use shared::job::JobSummary;
 use tokio::sync::broadcast::{self, error::RecvError};
 use uuid::Uuid;
 
-use super::{EventHub, Inner, Slot, admit};
+use super::{EventHub, Inner, Slot, admit, take_chunk};
 use crate::error::ApiError;
 
 /// Changes the channel holds for its slowest stream. A stream further behind skips to the
 /// oldest change still held instead of the channel growing: memory stays bounded whatever a
 /// client does, and a client that reads that slowly is told by the gap only (it re-lists).
 pub(super) const CAPACITY: usize = 1024;
-/// Most ids read in one query.
-const FETCH_CHUNK: usize = 1000;
 /// Jobs whose last sent `updated_at` is remembered, to skip writes that changed nothing shown
 /// (a lease renewal, a push to Redis); past it the memory is cleared (at worst a job is sent
 /// once more, unchanged).
@@ -33,9 +31,8 @@ const REMEMBERED: usize = 50_000;
 /// One change of a job: its summary as `GET /jobs` lists it, serialised once for all streams.
 #[derive(Debug)]
 pub struct JobChange {
-    pub id: Uuid,
+    /// Whose job it is: each stream keeps its caller's.
     pub owner: Option<String>,
-    pub status: JobStatus,
     /// The `JobSummary` as JSON.
     pub json: String,
 }
@@ -100,14 +97,7 @@ pub(super) fn followed(hub: &Inner) -> bool {
 /// Reads one chunk of the jobs marked for the feed and sends those that changed; `false` when
 /// none was marked. `sent` is the fetcher's memory of what it last sent per job.
 pub(super) async fn fetch_chunk(hub: &Inner, sent: &mut HashMap<Uuid, DateTime<Utc>>) -> bool {
-    let ids: Vec<Uuid> = {
-        let mut state = hub.state.lock().expect("hub lock");
-        let ids: Vec<Uuid> = state.feed_dirty.iter().take(FETCH_CHUNK).copied().collect();
-        ids.iter().for_each(|id| {
-            state.feed_dirty.remove(id);
-        });
-        ids
-    };
+    let ids = take_chunk(&mut hub.state.lock().expect("hub lock").feed_dirty);
     if ids.is_empty() {
         return false;
     }
@@ -137,9 +127,7 @@ fn publish(hub: &Inner, mut jobs: Vec<JobSummary>, sent: &mut HashMap<Uuid, Date
             continue;
         }
         let change = JobChange {
-            id: job.id,
             owner: job.owner.clone(),
-            status: job.status,
             json: serde_json::to_string(&job).expect("summaries serialise"),
         };
         // An error only means every stream closed meanwhile.

@@ -6,11 +6,9 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
-use super::{Inner, Latest, firehose};
+use super::{Inner, Latest, firehose, take_chunk};
 
 const CHANNEL: &str = "tradeforge_jobs";
-/// Most ids read in one query.
-const FETCH_CHUNK: usize = 1000;
 
 /// Receives notifications until shutdown, reconnecting after failures. Never queries: a slow
 /// listener would let notifications pile up in Postgres.
@@ -99,14 +97,7 @@ pub(super) async fn fetch(hub: Arc<Inner>) {
 
 /// Reads one chunk of the marked watched jobs and publishes them; `false` when none was marked.
 async fn fetch_watched(hub: &Inner) -> bool {
-    let ids: Vec<Uuid> = {
-        let mut state = hub.state.lock().expect("hub lock");
-        let ids: Vec<Uuid> = state.dirty.iter().take(FETCH_CHUNK).copied().collect();
-        ids.iter().for_each(|id| {
-            state.dirty.remove(id);
-        });
-        ids
-    };
+    let ids = take_chunk(&mut hub.state.lock().expect("hub lock").dirty);
     if ids.is_empty() {
         return false;
     }

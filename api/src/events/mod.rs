@@ -175,6 +175,25 @@ fn admit(
     Ok(Slot { hub: hub.clone(), client })
 }
 
+/// Most ids read in one query.
+const FETCH_CHUNK: usize = 1000;
+
+/// Takes up to [`FETCH_CHUNK`] ids out of a set of changed jobs, for one query.
+fn take_chunk(dirty: &mut HashSet<Uuid>) -> Vec<Uuid> {
+    let ids: Vec<Uuid> = dirty.iter().take(FETCH_CHUNK).copied().collect();
+    for id in &ids {
+        dirty.remove(id);
+    }
+    ids
+}
+
+/// The address a stream is counted against (`SSE_MAX_STREAMS_PER_CLIENT`).
+pub fn client_of(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or([0u8; 4].into(), |axum::extract::ConnectInfo(addr)| addr.ip())
+}
+
 /// One open stream's place under the caps; dropping it gives the place back.
 struct Slot {
     hub: Arc<Inner>,

@@ -1,9 +1,9 @@
 //! `GET /events`: Server-Sent Events of every change to the jobs the caller may see.
 
-use std::{convert::Infallible, net::SocketAddr};
+use std::convert::Infallible;
 
 use axum::{
-    extract::{ConnectInfo, State},
+    extract::State,
     http::Extensions,
     response::sse::{Event, KeepAlive, Sse},
 };
@@ -35,9 +35,7 @@ pub async fn events(
     extensions: Extensions,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     principal.require(Scope::Read)?;
-    let client = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or([0u8; 4].into(), |ConnectInfo(addr)| addr.ip());
+    let client = crate::events::client_of(&extensions);
     let feed = state.events.subscribe_feed(client, principal.visible_owner().map(str::to_owned))?;
     let deadline = Instant::now() + state.events.limits().max_lifetime;
     let changes = stream::unfold(

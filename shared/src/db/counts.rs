@@ -18,6 +18,11 @@ pub struct StatusCounts {
 }
 
 impl StatusCounts {
+    /// The count of jobs in `status`.
+    pub fn get(mut self, status: JobStatus) -> i64 {
+        *self.slot(status)
+    }
+
     /// Exhaustive on purpose: a new status does not compile until it has a field here.
     fn slot(&mut self, status: JobStatus) -> &mut i64 {
         match status {
@@ -38,6 +43,11 @@ pub struct JobCounts {
 }
 
 impl JobCounts {
+    /// The counts of jobs of `kind`.
+    pub fn of(mut self, kind: JobKind) -> StatusCounts {
+        *self.kind(kind)
+    }
+
     fn kind(&mut self, kind: JobKind) -> &mut StatusCounts {
         match kind {
             JobKind::Analysis => &mut self.analysis,

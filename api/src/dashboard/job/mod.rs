@@ -35,12 +35,12 @@ impl Live {
         Self {
             id: job.id.to_string(),
             status: job.status.as_str(),
-            running: !is_final(job.status),
+            running: !job.status.is_final(),
             percent: job.progress.percent,
             stage: job.progress.stage.clone(),
             message: job.progress.message.clone(),
             attempts: format!("{} of {}", job.attempts, job.max_attempts),
-            can_cancel: !is_final(job.status) && !job.cancel_requested,
+            can_cancel: !job.status.is_final() && !job.cancel_requested,
             can_retry: matches!(job.status, JobStatus::Failed | JobStatus::Cancelled),
         }
     }
@@ -110,7 +110,7 @@ pub async fn page(
     let template = JobPage {
         nav: Nav::new("jobs", &viewer),
         live: Live::new(&job),
-        running: !is_final(job.status),
+        running: !job.status.is_final(),
         title: title(job.kind, &job.input),
         kind: job.kind.as_str(),
         symbol: job.input["symbol"].as_str().unwrap_or("").to_owned(),
@@ -140,7 +140,7 @@ pub async fn live(
     Path(id): Path<String>,
 ) -> Response {
     match load(&state, &viewer, &id).await {
-        Ok(job) if is_final(job.status) => ([("hx-refresh", "true")], "").into_response(),
+        Ok(job) if job.status.is_final() => ([("hx-refresh", "true")], "").into_response(),
         Ok(job) => respond(LivePart { live: Live::new(&job) }),
         Err(e) => {
             let (status, _, detail) = e.public();
@@ -163,8 +163,4 @@ pub fn problem(viewer: &Viewer, e: ApiError) -> Response {
     };
     let nav = Nav::new("jobs", viewer);
     (status, respond(ProblemPage { nav, heading, detail })).into_response()
-}
-
-fn is_final(status: JobStatus) -> bool {
-    matches!(status, JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled)
 }

@@ -67,10 +67,10 @@
         { label: "refit loss", stroke: colour("--ok"), width: 2 },
       ],
     };
-    draw(lossBox, "loss", opts, lossData(history), history.step.length);
+    const data = lossData(history);
+    draw(lossBox, "loss", opts, data, history.step.length);
     // The newest step drawn, fit and refit counted on: tests watch it grow while the job trains.
-    const xs = lossData(history)[0];
-    lossBox.dataset.lastStep = String(xs[xs.length - 1]);
+    lossBox.dataset.lastStep = String(data[0][data[0].length - 1]);
   }
 
   // History bars, then the forecast's; the last test window's forecast over its actual bars.

@@ -1,9 +1,9 @@
 //! `GET /jobs/{id}/events`: Server-Sent Events of status and progress until the job is final.
 
-use std::{convert::Infallible, net::SocketAddr};
+use std::convert::Infallible;
 
 use axum::{
-    extract::{ConnectInfo, Path, State},
+    extract::{Path, State},
     http::Extensions,
     response::sse::{Event, KeepAlive, Sse},
 };
@@ -36,9 +36,7 @@ pub async fn job_events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     principal.require(crate::auth::Scope::Read)?;
     let id = super::job_id(&id)?;
-    let client = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or([0u8; 4].into(), |ConnectInfo(addr)| addr.ip());
+    let client = crate::events::client_of(&extensions);
     let subscription = state.events.subscribe(id, client)?;
     let first = super::load(&state, &principal, id).await?;
     let deadline = Instant::now() + state.events.limits().max_lifetime;
